@@ -1,0 +1,786 @@
+// C struct layouts: a declarative DSL that computes offsets, padding, size and alignment as gcc does for
+// a given ABI, and encodes/decodes values to and from bytes, or reads them in place through views.
+
+import { type Abi, type ByteOrder, X86_64 } from "./abi.js";
+import { KernelError } from "./errno.js";
+import { utf8Decode, utf8Encode } from "./utf8.js";
+
+/**
+ * A compiled codec of one C type for one ABI and byte order.
+ * @internal
+ */
+export interface Codec {
+  readonly size: number;
+  readonly align: number;
+  read(dv: DataView, off: number): unknown;
+  write(dv: DataView, off: number, value: unknown, path: string): void;
+  /** Present for aggregate types: a zero-copy view of the value at `off`. */
+  view?(dv: DataView, off: number): unknown;
+}
+
+/**
+ * A C type: a scalar, an array, a string buffer, a struct or a union. Its size and alignment depend
+ * on the ABI (`long` is 8 bytes on x86-64, 4 on i386); `T` is the JavaScript value it decodes to.
+ */
+export interface CType<T> {
+  /** The C spelling, e.g. `'u32'`, `'char[16]'`, `'struct nlmsghdr'`. */
+  readonly name: string;
+  /** Compiles the type for an ABI and byte order. @internal */
+  compile(abi: Abi, order: ByteOrder): Codec;
+  /** Phantom member carrying the decoded value type; never set. @internal */
+  readonly __value?: T;
+}
+
+/** The JavaScript value a C type decodes to. */
+export type ValueOf<C> = C extends CType<infer T> ? T : never;
+
+/** What may be written into a field: partial objects (missing fields are zero) and plain numbers for 64-bit fields. */
+export type InitOf<T> = T extends bigint
+  ? bigint | number
+  : T extends Uint8Array
+    ? Uint8Array
+    : T extends readonly (infer E)[]
+      ? readonly InitOf<E>[]
+      : T extends object
+        ? { readonly [K in keyof T]?: InitOf<T[K]> }
+        : T;
+
+/** A zero-copy view: reading a field reads the bytes, assigning a field writes them; nested aggregates are views too. */
+export type ViewOf<T> = T extends bigint | number | string | Uint8Array | readonly unknown[]
+  ? T
+  : { -readonly [K in keyof T]: ViewOf<T[K]> };
+
+function einval(detail: string, op?: string): KernelError {
+  return new KernelError("EINVAL", detail, op === undefined ? {} : { op });
+}
+
+// Slots of a view instance, kept off its enumerable keys so that a view lists only the members.
+const DV = Symbol("dv");
+const OFF = Symbol("off");
+
+// ---------------------------------------------------------------------------------------------------
+// Scalars
+
+interface IntSpec {
+  readonly name: string;
+  /** Size in bytes, or which ABI size it follows. */
+  readonly size: 1 | 2 | 4 | 8 | "long" | "pointer";
+  readonly signed: boolean;
+  /** Fixed byte order regardless of the ABI (`__be32`, `__le16`). */
+  readonly order?: ByteOrder;
+  /** Decodes to bigint (every type that may be 64 bits wide on some ABI). */
+  readonly big: boolean;
+}
+
+class IntType<T extends number | bigint> implements CType<T> {
+  declare readonly __value?: T;
+  constructor(private readonly spec: IntSpec) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  compile(abi: Abi, order: ByteOrder): Codec {
+    const s = this.spec;
+    const size = s.size === "long" ? abi.longSize : s.size === "pointer" ? abi.pointerSize : s.size;
+    const align = size === 8 ? abi.int64Align : size;
+    const le = (s.order ?? order) === "little";
+    const name = s.name;
+    if (!s.big) return smallInt(size as 1 | 2 | 4, s.signed, le, name);
+    return bigInt(size as 4 | 8, align, s.signed, le, name);
+  }
+}
+
+function smallInt(size: 1 | 2 | 4, signed: boolean, le: boolean, name: string): Codec {
+  const bits = size * 8;
+  const min = signed ? -(2 ** (bits - 1)) : 0;
+  const max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  const check = (value: unknown, path: string): number => {
+    const v = typeof value === "bigint" ? Number(value) : value;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      throw einval(`${path}: ${String(value)} does not fit in ${name} (${min}..${max})`);
+    }
+    return v;
+  };
+  if (size === 1) {
+    return signed
+      ? { size, align: 1, read: (dv, o) => dv.getInt8(o), write: (dv, o, v, p) => dv.setInt8(o, check(v, p)) }
+      : { size, align: 1, read: (dv, o) => dv.getUint8(o), write: (dv, o, v, p) => dv.setUint8(o, check(v, p)) };
+  }
+  if (size === 2) {
+    return signed
+      ? { size, align: 2, read: (dv, o) => dv.getInt16(o, le), write: (dv, o, v, p) => dv.setInt16(o, check(v, p), le) }
+      : {
+          size,
+          align: 2,
+          read: (dv, o) => dv.getUint16(o, le),
+          write: (dv, o, v, p) => dv.setUint16(o, check(v, p), le),
+        };
+  }
+  return signed
+    ? { size, align: 4, read: (dv, o) => dv.getInt32(o, le), write: (dv, o, v, p) => dv.setInt32(o, check(v, p), le) }
+    : { size, align: 4, read: (dv, o) => dv.getUint32(o, le), write: (dv, o, v, p) => dv.setUint32(o, check(v, p), le) };
+}
+
+function bigInt(size: 4 | 8, align: number, signed: boolean, le: boolean, name: string): Codec {
+  const bits = BigInt(size * 8);
+  const min = signed ? -(1n << (bits - 1n)) : 0n;
+  const max = signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
+  const check = (value: unknown, path: string): bigint => {
+    let v: bigint | undefined;
+    if (typeof value === "bigint") v = value;
+    else if (typeof value === "number" && Number.isSafeInteger(value)) v = BigInt(value);
+    if (v === undefined || v < min || v > max) {
+      throw einval(`${path}: ${String(value)} does not fit in ${name} of ${size} bytes (${min}..${max})`);
+    }
+    return v;
+  };
+  if (size === 4) {
+    return signed
+      ? {
+          size,
+          align,
+          read: (dv, o) => BigInt(dv.getInt32(o, le)),
+          write: (dv, o, v, p) => dv.setInt32(o, Number(check(v, p)), le),
+        }
+      : {
+          size,
+          align,
+          read: (dv, o) => BigInt(dv.getUint32(o, le)),
+          write: (dv, o, v, p) => dv.setUint32(o, Number(check(v, p)), le),
+        };
+  }
+  return signed
+    ? {
+        size,
+        align,
+        read: (dv, o) => dv.getBigInt64(o, le),
+        write: (dv, o, v, p) => dv.setBigInt64(o, check(v, p), le),
+      }
+    : {
+        size,
+        align,
+        read: (dv, o) => dv.getBigUint64(o, le),
+        write: (dv, o, v, p) => dv.setBigUint64(o, check(v, p), le),
+      };
+}
+
+function int<T extends number | bigint>(spec: IntSpec): CType<T> {
+  return new IntType<T>(spec);
+}
+
+/** `__u8`, `unsigned char`. */
+export const u8: CType<number> = int({ name: "u8", size: 1, signed: false, big: false });
+/** `__u16`, `unsigned short`, in the ABI's byte order. */
+export const u16: CType<number> = int({ name: "u16", size: 2, signed: false, big: false });
+/** `__u32`, `unsigned int`, in the ABI's byte order. */
+export const u32: CType<number> = int({ name: "u32", size: 4, signed: false, big: false });
+/** `__u64`, `unsigned long long`; aligned to 8 on x86-64 and to 4 on i386. */
+export const u64: CType<bigint> = int({ name: "u64", size: 8, signed: false, big: true });
+/** `__s8`, `signed char`. */
+export const s8: CType<number> = int({ name: "s8", size: 1, signed: true, big: false });
+/** `__s16`, `short`. */
+export const s16: CType<number> = int({ name: "s16", size: 2, signed: true, big: false });
+/** `__s32`, `int`. */
+export const s32: CType<number> = int({ name: "s32", size: 4, signed: true, big: false });
+/** `__s64`, `long long`; aligned to 8 on x86-64 and to 4 on i386. */
+export const s64: CType<bigint> = int({ name: "s64", size: 8, signed: true, big: true });
+/** `int` (same as {@link s32}). */
+export const int32: CType<number> = s32;
+/** `unsigned int` (same as {@link u32}). */
+export const uint32: CType<number> = u32;
+/** `__be16`: big-endian (network order) whatever the ABI. */
+export const be16: CType<number> = int({ name: "be16", size: 2, signed: false, order: "big", big: false });
+/** `__be32`: big-endian (network order) whatever the ABI. */
+export const be32: CType<number> = int({ name: "be32", size: 4, signed: false, order: "big", big: false });
+/** `__be64`: big-endian (network order) whatever the ABI. */
+export const be64: CType<bigint> = int({ name: "be64", size: 8, signed: false, order: "big", big: true });
+/** `__le16`: little-endian whatever the ABI. */
+export const le16: CType<number> = int({ name: "le16", size: 2, signed: false, order: "little", big: false });
+/** `__le32`: little-endian whatever the ABI. */
+export const le32: CType<number> = int({ name: "le32", size: 4, signed: false, order: "little", big: false });
+/** `__le64`: little-endian whatever the ABI. */
+export const le64: CType<bigint> = int({ name: "le64", size: 8, signed: false, order: "little", big: true });
+/** `long`: 8 bytes on LP64, 4 on ILP32; decodes to bigint on every ABI. */
+export const long: CType<bigint> = int({ name: "long", size: "long", signed: true, big: true });
+/** `unsigned long`: 8 bytes on LP64, 4 on ILP32; decodes to bigint on every ABI. */
+export const ulong: CType<bigint> = int({ name: "ulong", size: "long", signed: false, big: true });
+/** `size_t`: pointer-sized, unsigned. */
+export const size_t: CType<bigint> = int({ name: "size_t", size: "pointer", signed: false, big: true });
+/** `ssize_t`: pointer-sized, signed. */
+export const ssize_t: CType<bigint> = int({ name: "ssize_t", size: "pointer", signed: true, big: true });
+/** A pointer (`void *`, `compat_uptr_t` on ILP32): an unsigned address of the ABI's pointer size. */
+export const ptr: CType<bigint> = int({ name: "ptr", size: "pointer", signed: false, big: true });
+
+// ---------------------------------------------------------------------------------------------------
+// Arrays, strings, raw bytes, explicit alignment
+
+function checkCount(op: string, n: unknown): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
+    throw einval(`length ${String(n)} is not a non-negative integer`, op);
+  }
+  return n;
+}
+
+function checkType(op: string, t: unknown): CType<unknown> {
+  if (t === null || typeof t !== "object" || typeof (t as CType<unknown>).compile !== "function") {
+    throw einval(`${String(t)} is not a C type`, op);
+  }
+  return t as CType<unknown>;
+}
+
+class ArrayType<T> implements CType<T[]> {
+  declare readonly __value?: T[];
+  readonly name: string;
+  constructor(
+    private readonly elem: CType<T>,
+    private readonly count: number,
+  ) {
+    this.name = `${elem.name}[${count}]`;
+  }
+
+  compile(abi: Abi, order: ByteOrder): Codec {
+    const e = compiled(this.elem, abi, order);
+    const n = this.count;
+    const stride = e.size;
+    return {
+      size: stride * n,
+      align: e.align,
+      read(dv, off) {
+        const out = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) out[i] = e.read(dv, off + i * stride);
+        return out;
+      },
+      write(dv, off, value, path) {
+        if (!Array.isArray(value) || value.length > n) {
+          throw einval(`${path}: expected an array of at most ${n} elements, got ${describe(value)}`);
+        }
+        for (let i = 0; i < value.length; i++) e.write(dv, off + i * stride, value[i], `${path}[${i}]`);
+      },
+    };
+  }
+}
+
+/** `T name[N]`: a fixed array; decodes to a JavaScript array of N values, encodes from at most N (the rest is zero). */
+export function array<T>(elem: CType<T>, count: number): CType<T[]> {
+  return new ArrayType(checkType("array", elem) as CType<T>, checkCount("array", count));
+}
+
+class CharType implements CType<string> {
+  declare readonly __value?: string;
+  readonly name: string;
+  constructor(private readonly count: number) {
+    this.name = `char[${count}]`;
+  }
+
+  compile(): Codec {
+    const n = this.count;
+    return {
+      size: n,
+      align: 1,
+      read(dv, off) {
+        const bytes = new Uint8Array(dv.buffer, dv.byteOffset + off, n);
+        const nul = bytes.indexOf(0);
+        return utf8Decode(bytes, 0, nul < 0 ? n : nul);
+      },
+      write(dv, off, value, path) {
+        if (typeof value !== "string") throw einval(`${path}: expected a string for char[${n}], got ${describe(value)}`);
+        const b = utf8Encode(value);
+        if (b.length > n) throw einval(`${path}: ${JSON.stringify(value)} is ${b.length} bytes, char[${n}] holds ${n}`);
+        if (b.includes(0)) throw einval(`${path}: ${JSON.stringify(value)} contains a NUL byte`);
+        new Uint8Array(dv.buffer, dv.byteOffset + off, n).set(b);
+      },
+    };
+  }
+}
+
+/**
+ * `char name[N]`: a C string buffer. Decodes the UTF-8 bytes before the first NUL (or all N when there is
+ * none, as a kernel `char[]` need not be terminated); encodes at most N bytes and zero-fills the rest.
+ */
+export function char(count: number): CType<string> {
+  return new CharType(checkCount("char", count));
+}
+
+class BytesType implements CType<Uint8Array> {
+  declare readonly __value?: Uint8Array;
+  readonly name: string;
+  constructor(private readonly count: number) {
+    this.name = `u8[${count}]`;
+  }
+
+  compile(): Codec {
+    const n = this.count;
+    return {
+      size: n,
+      align: 1,
+      read: (dv, off) => new Uint8Array(dv.buffer, dv.byteOffset + off, n).slice(),
+      // A view shares the bytes: writing into the returned array writes the struct.
+      view: (dv, off) => new Uint8Array(dv.buffer, dv.byteOffset + off, n),
+      write(dv, off, value, path) {
+        if (!(value instanceof Uint8Array) || value.length > n) {
+          throw einval(`${path}: expected a Uint8Array of at most ${n} bytes, got ${describe(value)}`);
+        }
+        new Uint8Array(dv.buffer, dv.byteOffset + off, n).set(value);
+      },
+    };
+  }
+}
+
+/** `__u8 name[N]` as raw bytes: decodes to a copy, views to the bytes themselves (zero-copy). */
+export function bytes(count: number): CType<Uint8Array> {
+  return new BytesType(checkCount("bytes", count));
+}
+
+function checkPow2(op: string, n: unknown): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 1 << 28 || (n & (n - 1)) !== 0) {
+    throw einval(`alignment ${String(n)} is not a power of two`, op);
+  }
+  return n;
+}
+
+class AlignedType<T> implements CType<T> {
+  declare readonly __value?: T;
+  readonly name: string;
+  constructor(
+    private readonly inner: CType<T>,
+    private readonly alignment: number,
+  ) {
+    this.name = `${inner.name} __attribute__((aligned(${alignment})))`;
+  }
+
+  compile(abi: Abi, order: ByteOrder): Codec {
+    const c = compiled(this.inner, abi, order);
+    const align = Math.max(c.align, this.alignment);
+    // As a typedef with aligned(N): the alignment rises, and the size rounds up to it.
+    return { ...c, align, size: alignUp(c.size, align) };
+  }
+}
+
+/**
+ * `T __attribute__((aligned(N)))` as a typedef: raises the alignment of a type, never lowers it.
+ * The UAPI's `__aligned_u64` is `aligned(u64, 8)`, which keeps a `u64` 8-aligned on i386 too.
+ */
+export function aligned<T>(type: CType<T>, alignment: number): CType<T> {
+  return new AlignedType(checkType("aligned", type) as CType<T>, checkPow2("aligned", alignment));
+}
+
+/** `__aligned_u64`: a `u64` aligned to 8 on every ABI (include/uapi/linux/types.h). */
+export const aligned_u64: CType<bigint> = aligned(u64, 8);
+
+// ---------------------------------------------------------------------------------------------------
+// Structs and unions
+
+/** Attributes of a struct or union declaration. */
+export interface StructOptions {
+  /** `__attribute__((packed))`: every member aligned to 1 and no padding. */
+  readonly packed?: boolean;
+  /** `__attribute__((aligned(N)))`: at least this alignment for the whole struct (a power of two). */
+  readonly aligned?: number;
+}
+
+/** One member of a laid-out struct. */
+export interface FieldLayout {
+  /** The member's name. */
+  readonly name: string;
+  /** `offsetof()` in bytes. */
+  readonly offset: number;
+  /** `sizeof()` of the member in bytes. */
+  readonly size: number;
+  /** The member's alignment in this struct (1 when packed). */
+  readonly align: number;
+  /** The member's C type. */
+  readonly type: CType<unknown>;
+}
+
+/** Byte order and ABI for encoding or decoding; the defaults are x86-64 and its byte order. */
+export interface CodecOptions {
+  /** The ABI to lay the struct out for ({@link X86_64} by default). */
+  readonly abi?: Abi;
+  /** Byte order of integers without a fixed order (the ABI's by default). */
+  readonly byteOrder?: ByteOrder;
+}
+
+type Fields = Record<string, CType<unknown>>;
+
+/** The decoded value of a struct or union with these members. */
+export type StructValue<F extends Fields> = { [K in keyof F]: ValueOf<F[K]> };
+
+interface CompiledAggregate extends Codec {
+  readonly fields: readonly FieldLayout[];
+  readonly codecs: readonly Codec[];
+}
+
+/**
+ * A struct or union laid out for one ABI and byte order: offsets, size, and the codecs for values
+ * and views. Obtain it with {@link StructType.layout}.
+ */
+export class Layout<V> {
+  /** `sizeof()` in bytes, trailing padding included. */
+  readonly size: number;
+  /** `_Alignof()` in bytes. */
+  readonly align: number;
+  /** Members in declaration order with their offsets. */
+  readonly fields: readonly FieldLayout[];
+  readonly #codec: CompiledAggregate;
+  readonly #byName: ReadonlyMap<string, FieldLayout>;
+
+  /** @internal */
+  constructor(
+    /** The struct's C name, e.g. `'struct nlmsghdr'`. */
+    readonly name: string,
+    /** The ABI this layout is for. */
+    readonly abi: Abi,
+    /** The byte order of integers without a fixed order. */
+    readonly byteOrder: ByteOrder,
+    codec: CompiledAggregate,
+  ) {
+    this.#codec = codec;
+    this.size = codec.size;
+    this.align = codec.align;
+    this.fields = codec.fields;
+    this.#byName = new Map(codec.fields.map((f) => [f.name, f]));
+  }
+
+  /**
+   * `offsetof(type, member)`.
+   * @throws {@link KernelError} EINVAL when there is no such member
+   */
+  offsetof(member: keyof V & string): number {
+    const f = this.#byName.get(member);
+    if (f === undefined) throw einval(`${this.name} has no member ${JSON.stringify(member)}`, "offsetof");
+    return f.offset;
+  }
+
+  /**
+   * Encodes a value into a new buffer of `size` bytes. Missing members and all padding are zero, so no
+   * stale byte can leak (the bug class of kernel infoleaks through struct padding).
+   * @throws {@link KernelError} EINVAL naming the member whose value does not fit, or an unknown member
+   */
+  encode(value: InitOf<V>): Uint8Array {
+    const out = new Uint8Array(this.size);
+    this.#codec.write(new DataView(out.buffer), 0, value, this.name);
+    return out;
+  }
+
+  /**
+   * Encodes a value into `buf` at `offset`, zeroing the struct's bytes first (padding included).
+   * On a bad value nothing is written. Returns the number of bytes written (`size`).
+   * @throws {@link KernelError} EINVAL when the buffer is too short or a value does not fit
+   */
+  encodeInto(value: InitOf<V>, buf: Uint8Array, offset = 0): number {
+    this.#bounds("encodeInto", buf, offset);
+    // Encode aside first so that a bad value leaves `buf` unchanged.
+    buf.set(this.encode(value), offset);
+    return this.size;
+  }
+
+  /**
+   * Decodes the struct at `offset` of `buf` into a plain object (64-bit members as bigint, `char[N]` as
+   * string, byte arrays copied).
+   * @throws {@link KernelError} EINVAL when `buf` is too short
+   */
+  decode(buf: Uint8Array, offset = 0): V {
+    this.#bounds("decode", buf, offset);
+    return this.#codec.read(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), offset) as V;
+  }
+
+  /**
+   * A zero-copy view of the struct at `offset` of `buf`: each member is a getter and setter on the
+   * bytes, checked like {@link Layout.encode}; nested structs are views too.
+   * @throws {@link KernelError} EINVAL when `buf` is too short
+   */
+  view(buf: Uint8Array, offset = 0): ViewOf<V> {
+    this.#bounds("view", buf, offset);
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return this.#codec.view!(dv, offset) as ViewOf<V>;
+  }
+
+  #bounds(op: string, buf: Uint8Array, offset: number): void {
+    if (!(buf instanceof Uint8Array)) throw einval(`${describe(buf)} is not a Uint8Array`, op);
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
+      throw einval(
+        `${this.name} (${this.size} bytes) at offset ${String(offset)} does not fit in a buffer of ${buf.length} bytes`,
+        op,
+      );
+    }
+  }
+}
+
+/**
+ * A struct or union type declared with {@link struct} or {@link union}. It is a {@link CType} (so it
+ * nests), and it lays itself out for any ABI with {@link StructType.layout}; the shortcuts `size`,
+ * `encode`, `decode`, `view` … use x86-64 unless given `{ abi, byteOrder }`.
+ */
+export class StructType<F extends Fields> implements CType<StructValue<F>> {
+  declare readonly __value?: StructValue<F>;
+  /** The C name, e.g. `'struct nlmsghdr'`. */
+  readonly name: string;
+  /** The members as declared. */
+  readonly members: Readonly<F>;
+  /** The declaration's attributes. */
+  readonly options: StructOptions;
+  readonly #isUnion: boolean;
+  readonly #layouts = new Map<string, Layout<StructValue<F>>>();
+
+  /** @internal */
+  constructor(kind: "struct" | "union", name: string, members: F, options: StructOptions) {
+    this.name = `${kind} ${name}`;
+    this.#isUnion = kind === "union";
+    this.members = Object.freeze({ ...members });
+    this.options = Object.freeze({ ...options });
+  }
+
+  /** The layout of this type for an ABI and byte order (cached). */
+  layout(abi: Abi = X86_64, byteOrder: ByteOrder = abi.byteOrder): Layout<StructValue<F>> {
+    const key = `${abi.name}|${abi.pointerSize}|${abi.longSize}|${abi.int64Align}|${byteOrder}`;
+    let l = this.#layouts.get(key);
+    if (l === undefined) {
+      l = new Layout<StructValue<F>>(this.name, abi, byteOrder, this.#compileAggregate(abi, byteOrder));
+      this.#layouts.set(key, l);
+    }
+    return l;
+  }
+
+  /** `sizeof()` on x86-64. */
+  get size(): number {
+    return this.layout().size;
+  }
+
+  /** `_Alignof()` on x86-64. */
+  get align(): number {
+    return this.layout().align;
+  }
+
+  /** Members with offsets on x86-64. */
+  get fields(): readonly FieldLayout[] {
+    return this.layout().fields;
+  }
+
+  /** `offsetof(type, member)` for an ABI (x86-64 by default). */
+  offsetof(member: keyof F & string, abi: Abi = X86_64): number {
+    return this.layout(abi).offsetof(member);
+  }
+
+  /** Encodes a value; see {@link Layout.encode}. */
+  encode(value: InitOf<StructValue<F>>, options: CodecOptions = {}): Uint8Array {
+    return this.#for(options).encode(value);
+  }
+
+  /** Encodes a value into a buffer; see {@link Layout.encodeInto}. */
+  encodeInto(value: InitOf<StructValue<F>>, buf: Uint8Array, offset = 0, options: CodecOptions = {}): number {
+    return this.#for(options).encodeInto(value, buf, offset);
+  }
+
+  /** Decodes a value; see {@link Layout.decode}. */
+  decode(buf: Uint8Array, offset = 0, options: CodecOptions = {}): StructValue<F> {
+    return this.#for(options).decode(buf, offset);
+  }
+
+  /** A zero-copy view; see {@link Layout.view}. */
+  view(buf: Uint8Array, offset = 0, options: CodecOptions = {}): ViewOf<StructValue<F>> {
+    return this.#for(options).view(buf, offset);
+  }
+
+  /** @internal */
+  compile(abi: Abi, order: ByteOrder): Codec {
+    return this.#compileAggregate(abi, order);
+  }
+
+  #for(options: CodecOptions): Layout<StructValue<F>> {
+    if (options === null || typeof options !== "object") {
+      throw einval(`options ${String(options)} is not an object`, this.name);
+    }
+    return this.layout(options.abi ?? X86_64, options.byteOrder ?? (options.abi ?? X86_64).byteOrder);
+  }
+
+  // Models gcc's System V layout: each member at the next multiple of its alignment (1 when packed),
+  // union members all at 0; the aggregate aligned to its largest member (or aligned(N)) and its size
+  // rounded up to that alignment.
+  #compileAggregate(abi: Abi, order: ByteOrder): CompiledAggregate {
+    const packed = this.options.packed === true;
+    const names = Object.keys(this.members);
+    const codecs: Codec[] = [];
+    const fields: FieldLayout[] = [];
+    let cursor = 0;
+    let maxAlign = 1;
+    let end = 0;
+    for (const name of names) {
+      const type = this.members[name]!;
+      const c = compiled(type, abi, order);
+      const align = packed ? 1 : c.align;
+      const offset = this.#isUnion ? 0 : alignUp(cursor, align);
+      fields.push(Object.freeze({ name, offset, size: c.size, align, type }));
+      codecs.push(c);
+      cursor = offset + c.size;
+      end = Math.max(end, cursor);
+      maxAlign = Math.max(maxAlign, align);
+    }
+    const align = Math.max(maxAlign, this.options.aligned ?? 1);
+    const size = alignUp(end, align);
+    return aggregateCodec(this.name, size, align, Object.freeze(fields), codecs);
+  }
+}
+
+function aggregateCodec(
+  typeName: string,
+  size: number,
+  align: number,
+  fields: readonly FieldLayout[],
+  codecs: readonly Codec[],
+): CompiledAggregate {
+  const n = fields.length;
+  const names = fields.map((f) => f.name);
+  const known = new Set(names);
+  const offsets = fields.map((f) => f.offset);
+
+  // One view class per layout: members are accessors on the prototype, instances hold only (dv, off).
+  class View {
+    declare readonly [DV]: DataView;
+    declare readonly [OFF]: number;
+    constructor(dv: DataView, off: number) {
+      Object.defineProperty(this, DV, { value: dv });
+      Object.defineProperty(this, OFF, { value: off });
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const c = codecs[i]!;
+    const rel = offsets[i]!;
+    const name = names[i]!;
+    Object.defineProperty(View.prototype, name, {
+      enumerable: true,
+      get(this: View) {
+        return c.view ? c.view(this[DV], this[OFF] + rel) : c.read(this[DV], this[OFF] + rel);
+      },
+      set(this: View, value: unknown) {
+        // Validate on a scratch copy first: a bad value never half-writes the member.
+        const scratch = new DataView(new ArrayBuffer(c.size));
+        c.write(scratch, 0, value, `${typeName}.${name}`);
+        new Uint8Array(this[DV].buffer, this[DV].byteOffset + this[OFF] + rel, c.size).set(
+          new Uint8Array(scratch.buffer),
+        );
+      },
+    });
+  }
+  Object.defineProperty(View.prototype, Symbol.toStringTag, { value: `${typeName} view` });
+  // Node's console shows what the bytes hold now, not the slots.
+  Object.defineProperty(View.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+    value(this: View) {
+      return read(this[DV], this[OFF]);
+    },
+  });
+
+  function read(dv: DataView, off: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) out[names[i]!] = codecs[i]!.read(dv, off + offsets[i]!);
+    return out;
+  }
+
+  return {
+    size,
+    align,
+    fields,
+    codecs,
+    read,
+    write(dv, off, value, path) {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw einval(`${path}: expected an object for ${typeName}, got ${describe(value)}`);
+      }
+      const v = value as Record<string, unknown>;
+      for (const key of Object.keys(v)) {
+        if (!known.has(key)) throw einval(`${path}: ${typeName} has no member ${JSON.stringify(key)}`);
+      }
+      for (let i = 0; i < n; i++) {
+        const fv = v[names[i]!];
+        if (fv !== undefined) codecs[i]!.write(dv, off + offsets[i]!, fv, `${path}.${names[i]}`);
+      }
+    },
+    view: (dv, off) => new View(dv, off),
+  };
+}
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkDeclaration(op: string, name: unknown, members: unknown, options: unknown): void {
+  if (typeof name !== "string" || !NAME_RE.test(name)) throw einval(`name ${JSON.stringify(name)} is not a C identifier`, op);
+  if (members === null || typeof members !== "object" || Array.isArray(members)) {
+    throw einval(`members of ${name} must be an object of C types, got ${describe(members)}`, op);
+  }
+  for (const [k, t] of Object.entries(members)) {
+    if (!NAME_RE.test(k)) throw einval(`member name ${JSON.stringify(k)} of ${name} is not a C identifier`, op);
+    checkType(`${op} ${name}.${k}`, t);
+  }
+  if (options === null || typeof options !== "object") throw einval(`options of ${name} must be an object`, op);
+  const o = options as StructOptions;
+  if (o.aligned !== undefined) checkPow2(op, o.aligned);
+}
+
+/**
+ * Declares a C struct. Members are laid out in order as gcc does for the chosen ABI.
+ *
+ * @example
+ * ```ts
+ * const nlmsghdr = struct("nlmsghdr", {
+ *   nlmsg_len: u32, nlmsg_type: u16, nlmsg_flags: u16, nlmsg_seq: u32, nlmsg_pid: u32,
+ * });
+ * nlmsghdr.size;                              // 16
+ * nlmsghdr.encode({ nlmsg_len: 16, nlmsg_type: 3 });
+ * ```
+ * @throws {@link KernelError} EINVAL when a name is not a C identifier or a member is not a C type
+ */
+export function struct<F extends Fields>(name: string, members: F, options: StructOptions = {}): StructType<F> {
+  checkDeclaration("struct", name, members, options);
+  return new StructType("struct", name, members, options);
+}
+
+/**
+ * Declares a C union: every member at offset 0, size of the largest rounded up to the alignment.
+ * Decoding reads every member; encoding writes the members given, in declaration order.
+ * @throws {@link KernelError} EINVAL when a name is not a C identifier or a member is not a C type
+ */
+export function union<F extends Fields>(name: string, members: F, options: StructOptions = {}): StructType<F> {
+  checkDeclaration("union", name, members, options);
+  return new StructType("union", name, members, options);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// sizeof / alignof for any type
+
+const cache = new WeakMap<CType<unknown>, Map<string, Codec>>();
+
+function compiled(type: CType<unknown>, abi: Abi, order: ByteOrder): Codec {
+  let m = cache.get(type);
+  if (m === undefined) {
+    m = new Map();
+    cache.set(type, m);
+  }
+  const key = `${abi.name}|${abi.pointerSize}|${abi.longSize}|${abi.int64Align}|${order}`;
+  let c = m.get(key);
+  if (c === undefined) {
+    c = type.compile(abi, order);
+    m.set(key, c);
+  }
+  return c;
+}
+
+/** `sizeof(type)` for an ABI (x86-64 by default): `sizeof(long, I386) === 4`. */
+export function sizeof(type: CType<unknown>, abi: Abi = X86_64): number {
+  return compiled(checkType("sizeof", type), abi, abi.byteOrder).size;
+}
+
+/** `_Alignof(type)` as a struct member for an ABI (x86-64 by default): `alignof(u64, I386) === 4`. */
+export function alignof(type: CType<unknown>, abi: Abi = X86_64): number {
+  return compiled(checkType("alignof", type), abi, abi.byteOrder).align;
+}
+
+function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (v instanceof Uint8Array) return `${v.constructor.name}(${v.length})`;
+  if (Array.isArray(v)) return `array(${v.length})`;
+  if (typeof v === "bigint") return `${v}n`;
+  return String(v);
+}
