@@ -165,5 +165,5 @@ export class KernelError extends Error {
   }
 }
 
-export { Errno, ERRNO_TABLE };
 export type { ErrnoCode, ErrnoEntry };
+export { ERRNO_TABLE, Errno };

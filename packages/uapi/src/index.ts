@@ -82,14 +82,15 @@ export {
   PAGE_MASK,
   PAGE_SHIFT,
   PAGE_SIZE,
+  type PagingLevels,
   PFN_DOWN,
   PFN_PHYS,
   PFN_UP,
-  type PagingLevels,
   TASK_SIZE_MAX_4LEVEL,
   TASK_SIZE_MAX_5LEVEL,
   taskSizeMax,
 } from "./page.js";
+export { pahole } from "./pahole.js";
 export {
   aligned,
   aligned_u64,
@@ -104,7 +105,6 @@ export {
   char,
   type FieldLayout,
   type InitOf,
-  int32,
   Layout,
   le16,
   le32,
@@ -126,7 +126,6 @@ export {
   u16,
   u32,
   u64,
-  uint32,
   ulong,
   union,
   type ValueOf,

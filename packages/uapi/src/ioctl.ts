@@ -196,7 +196,10 @@ export function _IOC(
   const l = checkLayout("_IOC", layout);
   const d = checkField("_IOC", "dir", dir, l.dirBits);
   if (!validDirs(l).includes(d)) {
-    throw bad("_IOC", `dir ${d} is none of NONE ${l.none}, READ ${l.read}, WRITE ${l.write}, READ|WRITE ${l.read | l.write}`);
+    throw bad(
+      "_IOC",
+      `dir ${d} is none of NONE ${l.none}, READ ${l.read}, WRITE ${l.write}, READ|WRITE ${l.read | l.write}`,
+    );
   }
   const t = checkType("_IOC", type, l);
   const n = checkField("_IOC", "nr", nr, l.nrBits);
@@ -217,17 +220,32 @@ export function _IO(type: number | string, nr: number, layout: IoctlLayout = IOC
  * `_IOR(type, nr, T)`: the kernel writes a `T` back to user space (`VIDIOC_QUERYCAP = _IOR('V', 0, struct v4l2_capability)`).
  * `arg` is the size in bytes or anything with a `size` (a struct type laid out for the ABI you target).
  */
-export function _IOR(type: number | string, nr: number, arg: number | Sized, layout: IoctlLayout = IOC_GENERIC): number {
+export function _IOR(
+  type: number | string,
+  nr: number,
+  arg: number | Sized,
+  layout: IoctlLayout = IOC_GENERIC,
+): number {
   return _IOC(checkLayout("_IOR", layout).read, type, nr, sizeOf("_IOR", arg), layout);
 }
 
 /** `_IOW(type, nr, T)`: user space passes a `T` to the kernel (`TUNSETIFF = _IOW('T', 202, int)`). */
-export function _IOW(type: number | string, nr: number, arg: number | Sized, layout: IoctlLayout = IOC_GENERIC): number {
+export function _IOW(
+  type: number | string,
+  nr: number,
+  arg: number | Sized,
+  layout: IoctlLayout = IOC_GENERIC,
+): number {
   return _IOC(checkLayout("_IOW", layout).write, type, nr, sizeOf("_IOW", arg), layout);
 }
 
 /** `_IOWR(type, nr, T)`: a `T` goes in and comes back (`VIDIOC_S_FMT = _IOWR('V', 5, struct v4l2_format)`). */
-export function _IOWR(type: number | string, nr: number, arg: number | Sized, layout: IoctlLayout = IOC_GENERIC): number {
+export function _IOWR(
+  type: number | string,
+  nr: number,
+  arg: number | Sized,
+  layout: IoctlLayout = IOC_GENERIC,
+): number {
   const l = checkLayout("_IOWR", layout);
   return _IOC(l.read | l.write, type, nr, sizeOf("_IOWR", arg), layout);
 }
@@ -308,11 +326,18 @@ export function decodeIoctl(cmd: number, layout: IoctlLayout = IOC_GENERIC): Ioc
 export function formatIoctl(cmd: number, layout: IoctlLayout = IOC_GENERIC): string {
   const f = decodeIoctl(cmd, layout);
   const l = checkLayout("formatIoctl", layout);
-  const type = f.typeChar !== null && f.typeChar !== "'" && f.typeChar !== "\\" ? `'${f.typeChar}'` : hex2(f.type);
+  const type =
+    f.typeChar !== null && f.typeChar !== "'" && f.typeChar !== "\\" ? `'${f.typeChar}'` : hex2(f.type);
   const nr = hex2(f.nr);
   if (f.dir === l.none && f.size === 0) return `_IO(${type}, ${nr})`;
   const macro =
-    f.dir === l.read ? "_IOR" : f.dir === l.write ? "_IOW" : f.dir === (l.read | l.write) ? "_IOWR" : undefined;
+    f.dir === l.read
+      ? "_IOR"
+      : f.dir === l.write
+        ? "_IOW"
+        : f.dir === (l.read | l.write)
+          ? "_IOWR"
+          : undefined;
   if (macro === undefined) return `_IOC(${hex2(f.dir)}, ${type}, ${nr}, ${f.size})`;
   return `${macro}(${type}, ${nr}, ${f.size})`;
 }

@@ -24,7 +24,9 @@ function check(op: string, what: string, v: unknown, max: number): number {
  * @throws {@link KernelError} EINVAL when the major exceeds 4095 or the minor 0xfffff
  */
 export function MKDEV(major: number, minor: number): number {
-  return check("MKDEV", "major", major, MAJORMAX) * 2 ** MINORBITS + check("MKDEV", "minor", minor, MINORMASK);
+  return (
+    check("MKDEV", "major", major, MAJORMAX) * 2 ** MINORBITS + check("MKDEV", "minor", minor, MINORMASK)
+  );
 }
 
 /** `MAJOR(dev)`: `dev >> 20`. */

@@ -72,9 +72,14 @@ export function PFN_UP<T extends Addr>(addr: T): T {
 /** `PFN_PHYS(pfn)` (`pfn << PAGE_SHIFT`): the physical address of a page frame. */
 export function PFN_PHYS<T extends Addr>(pfn: T): T {
   const v = checkAddr("PFN_PHYS", pfn) << BigInt(PAGE_SHIFT);
-  if (v > U64_MAX) throw new KernelError("EINVAL", `pfn ${String(pfn)} is past the 64-bit physical space`, { op: "PFN_PHYS" });
+  if (v > U64_MAX)
+    throw new KernelError("EINVAL", `pfn ${String(pfn)} is past the 64-bit physical space`, {
+      op: "PFN_PHYS",
+    });
   if (typeof pfn === "number" && v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new KernelError("EINVAL", `pfn ${pfn} gives an address past 2^53; pass a bigint`, { op: "PFN_PHYS" });
+    throw new KernelError("EINVAL", `pfn ${pfn} gives an address past 2^53; pass a bigint`, {
+      op: "PFN_PHYS",
+    });
   }
   return same(pfn, v);
 }

@@ -105,11 +105,21 @@ function smallInt(size: 1 | 2 | 4, signed: boolean, le: boolean, name: string): 
   if (size === 1) {
     return signed
       ? { size, align: 1, read: (dv, o) => dv.getInt8(o), write: (dv, o, v, p) => dv.setInt8(o, check(v, p)) }
-      : { size, align: 1, read: (dv, o) => dv.getUint8(o), write: (dv, o, v, p) => dv.setUint8(o, check(v, p)) };
+      : {
+          size,
+          align: 1,
+          read: (dv, o) => dv.getUint8(o),
+          write: (dv, o, v, p) => dv.setUint8(o, check(v, p)),
+        };
   }
   if (size === 2) {
     return signed
-      ? { size, align: 2, read: (dv, o) => dv.getInt16(o, le), write: (dv, o, v, p) => dv.setInt16(o, check(v, p), le) }
+      ? {
+          size,
+          align: 2,
+          read: (dv, o) => dv.getInt16(o, le),
+          write: (dv, o, v, p) => dv.setInt16(o, check(v, p), le),
+        }
       : {
           size,
           align: 2,
@@ -118,8 +128,18 @@ function smallInt(size: 1 | 2 | 4, signed: boolean, le: boolean, name: string): 
         };
   }
   return signed
-    ? { size, align: 4, read: (dv, o) => dv.getInt32(o, le), write: (dv, o, v, p) => dv.setInt32(o, check(v, p), le) }
-    : { size, align: 4, read: (dv, o) => dv.getUint32(o, le), write: (dv, o, v, p) => dv.setUint32(o, check(v, p), le) };
+    ? {
+        size,
+        align: 4,
+        read: (dv, o) => dv.getInt32(o, le),
+        write: (dv, o, v, p) => dv.setInt32(o, check(v, p), le),
+      }
+    : {
+        size,
+        align: 4,
+        read: (dv, o) => dv.getUint32(o, le),
+        write: (dv, o, v, p) => dv.setUint32(o, check(v, p), le),
+      };
 }
 
 function bigInt(size: 4 | 8, align: number, signed: boolean, le: boolean, name: string): Codec {
@@ -181,14 +201,10 @@ export const u64: CType<bigint> = int({ name: "u64", size: 8, signed: false, big
 export const s8: CType<number> = int({ name: "s8", size: 1, signed: true, big: false });
 /** `__s16`, `short`. */
 export const s16: CType<number> = int({ name: "s16", size: 2, signed: true, big: false });
-/** `__s32`, `int`. */
+/** `__s32`, `int`, in the ABI's byte order. */
 export const s32: CType<number> = int({ name: "s32", size: 4, signed: true, big: false });
 /** `__s64`, `long long`; aligned to 8 on x86-64 and to 4 on i386. */
 export const s64: CType<bigint> = int({ name: "s64", size: 8, signed: true, big: true });
-/** `int` (same as {@link s32}). */
-export const int32: CType<number> = s32;
-/** `unsigned int` (same as {@link u32}). */
-export const uint32: CType<number> = u32;
 /** `__be16`: big-endian (network order) whatever the ABI. */
 export const be16: CType<number> = int({ name: "be16", size: 2, signed: false, order: "big", big: false });
 /** `__be32`: big-endian (network order) whatever the ABI. */
@@ -284,9 +300,11 @@ class CharType implements CType<string> {
         return utf8Decode(bytes, 0, nul < 0 ? n : nul);
       },
       write(dv, off, value, path) {
-        if (typeof value !== "string") throw einval(`${path}: expected a string for char[${n}], got ${describe(value)}`);
+        if (typeof value !== "string")
+          throw einval(`${path}: expected a string for char[${n}], got ${describe(value)}`);
         const b = utf8Encode(value);
-        if (b.length > n) throw einval(`${path}: ${JSON.stringify(value)} is ${b.length} bytes, char[${n}] holds ${n}`);
+        if (b.length > n)
+          throw einval(`${path}: ${JSON.stringify(value)} is ${b.length} bytes, char[${n}] holds ${n}`);
         if (b.includes(0)) throw einval(`${path}: ${JSON.stringify(value)} contains a NUL byte`);
         new Uint8Array(dv.buffer, dv.byteOffset + off, n).set(b);
       },
@@ -702,15 +720,18 @@ function aggregateCodec(
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkDeclaration(op: string, name: unknown, members: unknown, options: unknown): void {
-  if (typeof name !== "string" || !NAME_RE.test(name)) throw einval(`name ${JSON.stringify(name)} is not a C identifier`, op);
+  if (typeof name !== "string" || !NAME_RE.test(name))
+    throw einval(`name ${JSON.stringify(name)} is not a C identifier`, op);
   if (members === null || typeof members !== "object" || Array.isArray(members)) {
     throw einval(`members of ${name} must be an object of C types, got ${describe(members)}`, op);
   }
   for (const [k, t] of Object.entries(members)) {
-    if (!NAME_RE.test(k)) throw einval(`member name ${JSON.stringify(k)} of ${name} is not a C identifier`, op);
+    if (!NAME_RE.test(k))
+      throw einval(`member name ${JSON.stringify(k)} of ${name} is not a C identifier`, op);
     checkType(`${op} ${name}.${k}`, t);
   }
-  if (options === null || typeof options !== "object") throw einval(`options of ${name} must be an object`, op);
+  if (options === null || typeof options !== "object")
+    throw einval(`options of ${name} must be an object`, op);
   const o = options as StructOptions;
   if (o.aligned !== undefined) checkPow2(op, o.aligned);
 }
@@ -728,7 +749,11 @@ function checkDeclaration(op: string, name: unknown, members: unknown, options: 
  * ```
  * @throws {@link KernelError} EINVAL when a name is not a C identifier or a member is not a C type
  */
-export function struct<F extends Fields>(name: string, members: F, options: StructOptions = {}): StructType<F> {
+export function struct<F extends Fields>(
+  name: string,
+  members: F,
+  options: StructOptions = {},
+): StructType<F> {
   checkDeclaration("struct", name, members, options);
   return new StructType("struct", name, members, options);
 }
@@ -738,7 +763,11 @@ export function struct<F extends Fields>(name: string, members: F, options: Stru
  * Decoding reads every member; encoding writes the members given, in declaration order.
  * @throws {@link KernelError} EINVAL when a name is not a C identifier or a member is not a C type
  */
-export function union<F extends Fields>(name: string, members: F, options: StructOptions = {}): StructType<F> {
+export function union<F extends Fields>(
+  name: string,
+  members: F,
+  options: StructOptions = {},
+): StructType<F> {
   checkDeclaration("union", name, members, options);
   return new StructType("union", name, members, options);
 }

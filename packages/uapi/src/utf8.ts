@@ -41,7 +41,11 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
       else cp = (cp << 6) | (c & 63);
     }
     // Overlong forms, surrogates and values past U+10FFFF are malformed.
-    if (ok && ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff)))) {
+    if (
+      ok &&
+      ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (need === 3 && (cp < 0x10000 || cp > 0x10ffff)))
+    ) {
       ok = false;
     }
     if (!ok) {

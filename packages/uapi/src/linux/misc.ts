@@ -1,7 +1,7 @@
 // Structs of other user-space interfaces that the ioctl and syscall models use: V4L2, KVM, poll, time,
 // file cloning and dma-buf (linux/videodev2.h, asm/kvm.h, poll.h, time.h, linux/fs.h, linux/dma-buf.h).
 
-import { array, char, int32, long, s16, s64, struct, u32, u64 } from "../struct.js";
+import { array, char, long, s16, s32, s64, struct, u32, u64 } from "../struct.js";
 
 /** `struct v4l2_capability` (VIDIOC_QUERYCAP): 104 bytes. */
 export const v4l2_capability = struct("v4l2_capability", {
@@ -38,7 +38,7 @@ export const kvm_regs = struct("kvm_regs", {
 
 /** `struct pollfd`: 8 bytes; fd, requested events, returned events. */
 export const pollfd = struct("pollfd", {
-  fd: int32,
+  fd: s32,
   events: s16,
   revents: s16,
 });

@@ -1,0 +1,23 @@
+// The tour: each package of kbridge contributes one stop, a few printed lines computed live by the package.
+import { uapiStop } from "./stops/uapi.js";
+
+/** One stop of the tour: a title and the lines it prints. */
+export interface Stop {
+  readonly title: string;
+  readonly lines: () => string[];
+}
+
+/** The stops in order; every new package appends its own. */
+export const stops: readonly Stop[] = [uapiStop];
+
+/** Runs every stop and hands each printed line to `print`. */
+export function runTour(print: (line: string) => void): void {
+  print("kbridge — how Linux moves data between kernel and user space, modelled exactly");
+  print("");
+  stops.forEach((stop, i) => {
+    print(`${i + 1}. ${stop.title}`);
+    print("─".repeat(Math.min(78, stop.title.length + 3)));
+    for (const line of stop.lines()) print(line === "" ? "" : `   ${line}`);
+    print("");
+  });
+}

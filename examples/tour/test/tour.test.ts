@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { runTour, stops } from "../src/tour.js";
+
+function output(): string[] {
+  const lines: string[] = [];
+  runTour((l) => lines.push(l));
+  return lines;
+}
+
+describe("the tour", () => {
+  it("runs every stop and numbers them", () => {
+    const out = output();
+    stops.forEach((s, i) => {
+      expect(out).toContain(`${i + 1}. ${s.title}`);
+    });
+  });
+
+  it("shows uapi's decoded ioctl, laid-out struct and explained errno", () => {
+    const text = output().join("\n");
+    expect(text).toContain("ioctl request 0x80685600 decodes to _IOR('V', 0x00, 104)");
+    expect(text).toContain("rebuilds it from the struct's size: 0x80685600");
+    expect(text).toContain("/* XXX 4 bytes hole, try to pack */");
+    expect(text).toContain("the same struct from a 32-bit program is 28 bytes with msg_iov at 8, not 16");
+    expect(text).toContain("0xc0387801 vs 0xc01c7801");
+    expect(text).toContain('a system call returned -14: EFAULT, which glibc prints as "Bad address"');
+    expect(text).toContain("EFAULT: read: copy_to_user could not write 16 bytes at 0x10");
+    expect(text).toContain('ENOTTY (25, "Inappropriate ioctl for device")');
+  });
+});

@@ -1,0 +1,22 @@
+// Reads the repository's ground-truth vectors (vectors/ at the root), verifying each file against the
+// folder's SHA256SUMS first, so that a test never trusts a file that was edited by hand.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+const root = new URL("../../../vectors/", import.meta.url);
+
+/** The bytes of `vectors/<folder>/<file>`, after checking them against `vectors/<folder>/SHA256SUMS`. */
+function readVector(folder: string, file: string): Buffer {
+  const sums = readFileSync(new URL(`${folder}/SHA256SUMS`, root), "utf8");
+  const line = sums.split("\n").find((l) => l.trim().endsWith(`  ${file}`));
+  if (line === undefined) throw new Error(`vectors/${folder}/SHA256SUMS lists no ${file}`);
+  const data = readFileSync(new URL(`${folder}/${file}`, root));
+  const actual = createHash("sha256").update(data).digest("hex");
+  if (actual !== line.split(/\s+/)[0]) throw new Error(`vectors/${folder}/${file}: checksum mismatch`);
+  return data;
+}
+
+/** `vectors/<folder>/<file>` parsed as JSON, after the checksum check. */
+export function readJsonVector<T>(folder: string, file: string): T {
+  return JSON.parse(readVector(folder, file).toString("utf8")) as T;
+}
