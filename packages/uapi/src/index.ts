@@ -111,6 +111,7 @@ export {
   le64,
   long,
   ptr,
+  type StructMembers,
   type StructOptions,
   StructType,
   type StructValue,

@@ -257,6 +257,13 @@ class ArrayType<T> implements CType<T[]> {
 
   compile(abi: Abi, order: ByteOrder): Codec {
     const e = compiled(this.elem, abi, order);
+    // gcc: "alignment of array elements is greater than element size" (an over-aligned typedef).
+    if (e.size % e.align !== 0) {
+      throw einval(
+        `${this.name}: element size ${e.size} is not a multiple of its alignment ${e.align}`,
+        "array",
+      );
+    }
     const n = this.count;
     const stride = e.size;
     return {
@@ -369,15 +376,18 @@ class AlignedType<T> implements CType<T> {
 
   compile(abi: Abi, order: ByteOrder): Codec {
     const c = compiled(this.inner, abi, order);
-    const align = Math.max(c.align, this.alignment);
-    // As a typedef with aligned(N): the alignment rises, and the size rounds up to it.
-    return { ...c, align, size: alignUp(c.size, align) };
+    // As gcc treats a typedef with aligned(N): the alignment becomes N, raised or lowered, and the size
+    // stays (sizeof of a 4-byte type aligned to 8 is still 4; compat_u64 is a u64 aligned to 4).
+    return { ...c, align: this.alignment };
   }
 }
 
 /**
- * `T __attribute__((aligned(N)))` as a typedef: raises the alignment of a type, never lowers it.
- * The UAPI's `__aligned_u64` is `aligned(u64, 8)`, which keeps a `u64` 8-aligned on i386 too.
+ * `T __attribute__((aligned(N)))` as a typedef: the type's alignment becomes N, whether that raises or
+ * lowers it, and its size stays. The UAPI's `__aligned_u64` is `aligned(u64, 8)`, which keeps a `u64`
+ * 8-aligned on i386 too; the kernel's x86 `compat_u64` is `aligned(u64, 4)`. A struct's `packed` still
+ * places such a member at alignment 1, and, as in gcc, an array of a type whose size is not a multiple
+ * of its alignment is an error.
  */
 export function aligned<T>(type: CType<T>, alignment: number): CType<T> {
   return new AlignedType(checkType("aligned", type) as CType<T>, checkPow2("aligned", alignment));
@@ -419,10 +429,11 @@ export interface CodecOptions {
   readonly byteOrder?: ByteOrder;
 }
 
-type Fields = Record<string, CType<unknown>>;
+/** The members of a struct or union declaration: C types by member name, in declaration order. */
+export type StructMembers = Record<string, CType<unknown>>;
 
 /** The decoded value of a struct or union with these members. */
-export type StructValue<F extends Fields> = { [K in keyof F]: ValueOf<F[K]> };
+export type StructValue<F extends StructMembers> = { [K in keyof F]: ValueOf<F[K]> };
 
 interface CompiledAggregate extends Codec {
   readonly fields: readonly FieldLayout[];
@@ -530,7 +541,7 @@ export class Layout<V> {
  * nests), and it lays itself out for any ABI with {@link StructType.layout}; the shortcuts `size`,
  * `encode`, `decode`, `view` … use x86-64 unless given `{ abi, byteOrder }`.
  */
-export class StructType<F extends Fields> implements CType<StructValue<F>> {
+export class StructType<F extends StructMembers> implements CType<StructValue<F>> {
   declare readonly __value?: StructValue<F>;
   /** The C name, e.g. `'struct nlmsghdr'`. */
   readonly name: string;
@@ -749,7 +760,7 @@ function checkDeclaration(op: string, name: unknown, members: unknown, options: 
  * ```
  * @throws {@link KernelError} EINVAL when a name is not a C identifier or a member is not a C type
  */
-export function struct<F extends Fields>(
+export function struct<F extends StructMembers>(
   name: string,
   members: F,
   options: StructOptions = {},
@@ -763,7 +774,7 @@ export function struct<F extends Fields>(
  * Decoding reads every member; encoding writes the members given, in declaration order.
  * @throws {@link KernelError} EINVAL when a name is not a C identifier or a member is not a C type
  */
-export function union<F extends Fields>(
+export function union<F extends StructMembers>(
   name: string,
   members: F,
   options: StructOptions = {},

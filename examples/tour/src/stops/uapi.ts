@@ -48,7 +48,9 @@ function structLines(): string[] {
 
 function errnoLines(): string[] {
   const ret = -Errno.EFAULT;
-  const err = KernelError.fromReturn(ret, "copy_to_user could not write 16 bytes at 0x10", { syscall: "read" });
+  const err = KernelError.fromReturn(ret, "copy_to_user could not write 16 bytes at 0x10", {
+    syscall: "read",
+  });
   return [
     `a system call returned ${ret}: ${errnoName(-ret)}, which glibc prints as "${strerror(-ret)}"`,
     `  as a KernelError: ${err.message}`,
