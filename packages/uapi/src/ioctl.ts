@@ -132,7 +132,8 @@ function bad(op: string, detail: string): KernelError {
 }
 
 function checkField(op: string, what: string, value: unknown, bits: number): number {
-  const max = 2 ** bits - 1;
+  // Fields are at most 14 bits wide (checkLayout keeps the sum at 32), so the shift is exact.
+  const max = bits >= 31 ? 2 ** bits - 1 : (1 << bits) - 1;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
     throw bad(op, `${what} ${String(value)} does not fit in ${bits} bits (0..${max})`);
   }
@@ -149,11 +150,9 @@ function checkType(op: string, type: unknown, layout: IoctlLayout): number {
   return checkField(op, "type", type, layout.typeBits);
 }
 
-function validDirs(layout: IoctlLayout): number[] {
-  return [layout.none, layout.read, layout.write, layout.read | layout.write];
-}
-
 function checkLayout(op: string, layout: unknown): IoctlLayout {
+  // The two layouts of this module are frozen and known good; only a caller's own object is checked.
+  if (layout === IOC_GENERIC || layout === IOC_POWERPC) return layout as IoctlLayout;
   const l = layout as IoctlLayout | null;
   if (
     l === null ||
@@ -195,7 +194,7 @@ export function _IOC(
 ): number {
   const l = checkLayout("_IOC", layout);
   const d = checkField("_IOC", "dir", dir, l.dirBits);
-  if (!validDirs(l).includes(d)) {
+  if (d !== l.none && d !== l.read && d !== l.write && d !== (l.read | l.write)) {
     throw bad(
       "_IOC",
       `dir ${d} is none of NONE ${l.none}, READ ${l.read}, WRITE ${l.write}, READ|WRITE ${l.read | l.write}`,
@@ -207,8 +206,8 @@ export function _IOC(
   const typeShift = l.nrBits;
   const sizeShift = typeShift + l.typeBits;
   const dirShift = sizeShift + l.sizeBits;
-  // Multiplication instead of << keeps the top bit from turning the number negative.
-  return d * 2 ** dirShift + s * 2 ** sizeShift + t * 2 ** typeShift + n;
+  // `>>> 0` keeps the top bit from turning the number negative.
+  return ((d << dirShift) | (s << sizeShift) | (t << typeShift) | n) >>> 0;
 }
 
 /** `_IO(type, nr)`: a command without an argument (`KVM_CREATE_VM = _IO(0xae, 1)`). */
@@ -259,7 +258,8 @@ function checkCmd(op: string, cmd: unknown): number {
 }
 
 function field(cmd: number, shift: number, bits: number): number {
-  return Math.floor(cmd / 2 ** shift) % 2 ** bits;
+  // Every field lies inside 32 bits, so unsigned shifts and masks are exact.
+  return (cmd >>> shift) & ((1 << bits) - 1);
 }
 
 /** `_IOC_DIR(nr)`: the direction bits of an ioctl number. */
@@ -288,7 +288,10 @@ export function _IOC_SIZE(cmd: number, layout: IoctlLayout = IOC_GENERIC): numbe
 
 /** The name of a direction value in a layout: `'NONE'`, `'READ'`, `'WRITE'`, `'READ|WRITE'`, or the number. */
 export function ioctlDirName(dir: number, layout: IoctlLayout = IOC_GENERIC): string {
-  const l = checkLayout("ioctlDirName", layout);
+  return dirName(dir, checkLayout("ioctlDirName", layout));
+}
+
+function dirName(dir: number, l: IoctlLayout): string {
   if (dir === l.none) return "NONE";
   if (dir === l.read) return "READ";
   if (dir === l.write) return "WRITE";
@@ -311,7 +314,7 @@ export function decodeIoctl(cmd: number, layout: IoctlLayout = IOC_GENERIC): Ioc
   const type = field(c, l.nrBits, l.typeBits);
   return {
     dir,
-    dirName: ioctlDirName(dir, l),
+    dirName: dirName(dir, l),
     type,
     typeChar: type > 0x20 && type < 0x7f ? String.fromCharCode(type) : null,
     nr: field(c, 0, l.nrBits),

@@ -12,10 +12,12 @@ import { utf8Decode, utf8Encode } from "./utf8.js";
 export interface Codec {
   readonly size: number;
   readonly align: number;
-  read(dv: DataView, off: number): unknown;
-  write(dv: DataView, off: number, value: unknown, path: string): void;
-  /** Present for aggregate types: a zero-copy view of the value at `off`. */
-  view?(dv: DataView, off: number): unknown;
+  /** True when `write` checks the whole value before it stores a byte (so a failed write changes nothing). */
+  readonly atomic: boolean;
+  read(b: Uint8Array, off: number): unknown;
+  write(b: Uint8Array, off: number, value: unknown, path: string): void;
+  /** Present for aggregate types and byte arrays: a zero-copy view of the value at `off`. */
+  view?(b: Uint8Array, off: number): unknown;
 }
 
 /**
@@ -54,8 +56,12 @@ function einval(detail: string, op?: string): KernelError {
   return new KernelError("EINVAL", detail, op === undefined ? {} : { op });
 }
 
+// Where encodeInto builds a value before copying it out (grown on demand).
+let scratch = new Uint8Array(256);
+let scratchBusy = false;
+
 // Slots of a view instance, kept off its enumerable keys so that a view lists only the members.
-const DV = Symbol("dv");
+const BUF = Symbol("buf");
 const OFF = Symbol("off");
 
 // ---------------------------------------------------------------------------------------------------
@@ -91,6 +97,38 @@ class IntType<T extends number | bigint> implements CType<T> {
   }
 }
 
+// Integer loads and stores are byte arithmetic on the Uint8Array itself: no DataView to allocate per call,
+// and V8 inlines them. A store truncates like a C cast (a Uint8Array element keeps the low 8 bits).
+function load16(b: Uint8Array, o: number, le: boolean): number {
+  return le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
+}
+
+function load32(b: Uint8Array, o: number, le: boolean): number {
+  // Signed 32-bit; callers that want unsigned add `>>> 0`.
+  return le
+    ? b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)
+    : (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
+function store16(b: Uint8Array, o: number, v: number, le: boolean): void {
+  b[o + (le ? 0 : 1)] = v;
+  b[o + (le ? 1 : 0)] = v >>> 8;
+}
+
+function store32(b: Uint8Array, o: number, v: number, le: boolean): void {
+  if (le) {
+    b[o] = v;
+    b[o + 1] = v >>> 8;
+    b[o + 2] = v >>> 16;
+    b[o + 3] = v >>> 24;
+  } else {
+    b[o] = v >>> 24;
+    b[o + 1] = v >>> 16;
+    b[o + 2] = v >>> 8;
+    b[o + 3] = v;
+  }
+}
+
 function smallInt(size: 1 | 2 | 4, signed: boolean, le: boolean, name: string): Codec {
   const bits = size * 8;
   const min = signed ? -(2 ** (bits - 1)) : 0;
@@ -102,44 +140,28 @@ function smallInt(size: 1 | 2 | 4, signed: boolean, le: boolean, name: string): 
     }
     return v;
   };
+  const base = { size, align: size, atomic: true };
   if (size === 1) {
-    return signed
-      ? { size, align: 1, read: (dv, o) => dv.getInt8(o), write: (dv, o, v, p) => dv.setInt8(o, check(v, p)) }
-      : {
-          size,
-          align: 1,
-          read: (dv, o) => dv.getUint8(o),
-          write: (dv, o, v, p) => dv.setUint8(o, check(v, p)),
-        };
+    return {
+      ...base,
+      read: signed ? (b, o) => (b[o]! << 24) >> 24 : (b, o) => b[o]!,
+      write: (b, o, v, p) => {
+        b[o] = check(v, p);
+      },
+    };
   }
   if (size === 2) {
-    return signed
-      ? {
-          size,
-          align: 2,
-          read: (dv, o) => dv.getInt16(o, le),
-          write: (dv, o, v, p) => dv.setInt16(o, check(v, p), le),
-        }
-      : {
-          size,
-          align: 2,
-          read: (dv, o) => dv.getUint16(o, le),
-          write: (dv, o, v, p) => dv.setUint16(o, check(v, p), le),
-        };
+    return {
+      ...base,
+      read: signed ? (b, o) => (load16(b, o, le) << 16) >> 16 : (b, o) => load16(b, o, le),
+      write: (b, o, v, p) => store16(b, o, check(v, p), le),
+    };
   }
-  return signed
-    ? {
-        size,
-        align: 4,
-        read: (dv, o) => dv.getInt32(o, le),
-        write: (dv, o, v, p) => dv.setInt32(o, check(v, p), le),
-      }
-    : {
-        size,
-        align: 4,
-        read: (dv, o) => dv.getUint32(o, le),
-        write: (dv, o, v, p) => dv.setUint32(o, check(v, p), le),
-      };
+  return {
+    ...base,
+    read: signed ? (b, o) => load32(b, o, le) : (b, o) => load32(b, o, le) >>> 0,
+    write: (b, o, v, p) => store32(b, o, check(v, p), le),
+  };
 }
 
 function bigInt(size: 4 | 8, align: number, signed: boolean, le: boolean, name: string): Codec {
@@ -156,33 +178,31 @@ function bigInt(size: 4 | 8, align: number, signed: boolean, le: boolean, name: 
     return v;
   };
   if (size === 4) {
-    return signed
-      ? {
-          size,
-          align,
-          read: (dv, o) => BigInt(dv.getInt32(o, le)),
-          write: (dv, o, v, p) => dv.setInt32(o, Number(check(v, p)), le),
-        }
-      : {
-          size,
-          align,
-          read: (dv, o) => BigInt(dv.getUint32(o, le)),
-          write: (dv, o, v, p) => dv.setUint32(o, Number(check(v, p)), le),
-        };
+    return {
+      size,
+      align,
+      atomic: true,
+      read: signed ? (b, o) => BigInt(load32(b, o, le)) : (b, o) => BigInt(load32(b, o, le) >>> 0),
+      write: (b, o, v, p) => store32(b, o, Number(BigInt.asUintN(32, check(v, p))), le),
+    };
   }
-  return signed
-    ? {
-        size,
-        align,
-        read: (dv, o) => dv.getBigInt64(o, le),
-        write: (dv, o, v, p) => dv.setBigInt64(o, check(v, p), le),
-      }
-    : {
-        size,
-        align,
-        read: (dv, o) => dv.getBigUint64(o, le),
-        write: (dv, o, v, p) => dv.setBigUint64(o, check(v, p), le),
-      };
+  // Two 32-bit halves: as fast as a DataView's getBigUint64 without allocating a DataView per access.
+  const lo = le ? 0 : 4;
+  const hi = le ? 4 : 0;
+  return {
+    size,
+    align,
+    atomic: true,
+    read: (b, o) => {
+      const v = (BigInt(load32(b, o + hi, le) >>> 0) << 32n) | BigInt(load32(b, o + lo, le) >>> 0);
+      return signed ? BigInt.asIntN(64, v) : v;
+    },
+    write: (b, o, v, p) => {
+      const x = check(v, p);
+      store32(b, o + lo, Number(BigInt.asUintN(32, x)), le);
+      store32(b, o + hi, Number(BigInt.asUintN(32, x >> 32n)), le);
+    },
+  };
 }
 
 function int<T extends number | bigint>(spec: IntSpec): CType<T> {
@@ -269,16 +289,17 @@ class ArrayType<T> implements CType<T[]> {
     return {
       size: stride * n,
       align: e.align,
-      read(dv, off) {
+      atomic: false,
+      read(b, off) {
         const out = new Array<unknown>(n);
-        for (let i = 0; i < n; i++) out[i] = e.read(dv, off + i * stride);
+        for (let i = 0; i < n; i++) out[i] = e.read(b, off + i * stride);
         return out;
       },
-      write(dv, off, value, path) {
+      write(b, off, value, path) {
         if (!Array.isArray(value) || value.length > n) {
           throw einval(`${path}: expected an array of at most ${n} elements, got ${describe(value)}`);
         }
-        for (let i = 0; i < value.length; i++) e.write(dv, off + i * stride, value[i], `${path}[${i}]`);
+        for (let i = 0; i < value.length; i++) e.write(b, off + i * stride, value[i], `${path}[${i}]`);
       },
     };
   }
@@ -301,19 +322,23 @@ class CharType implements CType<string> {
     return {
       size: n,
       align: 1,
-      read(dv, off) {
-        const bytes = new Uint8Array(dv.buffer, dv.byteOffset + off, n);
-        const nul = bytes.indexOf(0);
-        return utf8Decode(bytes, 0, nul < 0 ? n : nul);
+      atomic: true,
+      read(b, off) {
+        let end = off;
+        while (end < off + n && b[end] !== 0) end++;
+        return utf8Decode(b, off, end);
       },
-      write(dv, off, value, path) {
-        if (typeof value !== "string")
+      write(b, off, value, path) {
+        if (typeof value !== "string") {
           throw einval(`${path}: expected a string for char[${n}], got ${describe(value)}`);
-        const b = utf8Encode(value);
-        if (b.length > n)
-          throw einval(`${path}: ${JSON.stringify(value)} is ${b.length} bytes, char[${n}] holds ${n}`);
-        if (b.includes(0)) throw einval(`${path}: ${JSON.stringify(value)} contains a NUL byte`);
-        new Uint8Array(dv.buffer, dv.byteOffset + off, n).set(b);
+        }
+        const s = utf8Encode(value);
+        if (s.length > n) {
+          throw einval(`${path}: ${JSON.stringify(value)} is ${s.length} bytes, char[${n}] holds ${n}`);
+        }
+        if (s.includes(0)) throw einval(`${path}: ${JSON.stringify(value)} contains a NUL byte`);
+        b.set(s, off);
+        b.fill(0, off + s.length, off + n);
       },
     };
   }
@@ -339,14 +364,16 @@ class BytesType implements CType<Uint8Array> {
     return {
       size: n,
       align: 1,
-      read: (dv, off) => new Uint8Array(dv.buffer, dv.byteOffset + off, n).slice(),
+      atomic: true,
+      read: (b, off) => b.slice(off, off + n),
       // A view shares the bytes: writing into the returned array writes the struct.
-      view: (dv, off) => new Uint8Array(dv.buffer, dv.byteOffset + off, n),
-      write(dv, off, value, path) {
+      view: (b, off) => b.subarray(off, off + n),
+      write(b, off, value, path) {
         if (!(value instanceof Uint8Array) || value.length > n) {
           throw einval(`${path}: expected a Uint8Array of at most ${n} bytes, got ${describe(value)}`);
         }
-        new Uint8Array(dv.buffer, dv.byteOffset + off, n).set(value);
+        b.set(value, off);
+        b.fill(0, off + value.length, off + n);
       },
     };
   }
@@ -437,7 +464,6 @@ export type StructValue<F extends StructMembers> = { [K in keyof F]: ValueOf<F[K
 
 interface CompiledAggregate extends Codec {
   readonly fields: readonly FieldLayout[];
-  readonly codecs: readonly Codec[];
 }
 
 /**
@@ -488,7 +514,7 @@ export class Layout<V> {
    */
   encode(value: InitOf<V>): Uint8Array {
     const out = new Uint8Array(this.size);
-    this.#codec.write(new DataView(out.buffer), 0, value, this.name);
+    this.#codec.write(out, 0, value, this.name);
     return out;
   }
 
@@ -499,9 +525,23 @@ export class Layout<V> {
    */
   encodeInto(value: InitOf<V>, buf: Uint8Array, offset = 0): number {
     this.#bounds("encodeInto", buf, offset);
-    // Encode aside first so that a bad value leaves `buf` unchanged.
-    buf.set(this.encode(value), offset);
-    return this.size;
+    // Encode aside first so that a bad value leaves `buf` unchanged. The scratch buffer is shared; a getter
+    // in `value` that encodes again while it is in use gets a fresh one.
+    const size = this.size;
+    if (scratchBusy) {
+      buf.set(this.encode(value), offset);
+      return size;
+    }
+    if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+    scratchBusy = true;
+    try {
+      scratch.fill(0, 0, size);
+      this.#codec.write(scratch, 0, value, this.name);
+      buf.set(scratch.subarray(0, size), offset);
+    } finally {
+      scratchBusy = false;
+    }
+    return size;
   }
 
   /**
@@ -511,7 +551,7 @@ export class Layout<V> {
    */
   decode(buf: Uint8Array, offset = 0): V {
     this.#bounds("decode", buf, offset);
-    return this.#codec.read(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), offset) as V;
+    return this.#codec.read(buf, offset) as V;
   }
 
   /**
@@ -521,8 +561,7 @@ export class Layout<V> {
    */
   view(buf: Uint8Array, offset = 0): ViewOf<V> {
     this.#bounds("view", buf, offset);
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    return this.#codec.view!(dv, offset) as ViewOf<V>;
+    return this.#codec.view!(buf, offset) as ViewOf<V>;
   }
 
   #bounds(op: string, buf: Uint8Array, offset: number): void {
@@ -550,7 +589,9 @@ export class StructType<F extends StructMembers> implements CType<StructValue<F>
   /** The declaration's attributes. */
   readonly options: StructOptions;
   readonly #isUnion: boolean;
-  readonly #layouts = new Map<string, Layout<StructValue<F>>>();
+  // Layouts by ABI and byte order; the x86-64 little-endian one, used by every shortcut, in its own slot.
+  readonly #layouts = new WeakMap<Abi, { little?: Layout<StructValue<F>>; big?: Layout<StructValue<F>> }>();
+  #default: Layout<StructValue<F>> | undefined;
 
   /** @internal */
   constructor(kind: "struct" | "union", name: string, members: F, options: StructOptions) {
@@ -561,12 +602,24 @@ export class StructType<F extends StructMembers> implements CType<StructValue<F>
   }
 
   /** The layout of this type for an ABI and byte order (cached). */
-  layout(abi: Abi = X86_64, byteOrder: ByteOrder = abi.byteOrder): Layout<StructValue<F>> {
-    const key = `${abi.name}|${abi.pointerSize}|${abi.longSize}|${abi.int64Align}|${byteOrder}`;
-    let l = this.#layouts.get(key);
+  layout(abi: Abi = X86_64, byteOrder: ByteOrder = abi?.byteOrder): Layout<StructValue<F>> {
+    if (abi === X86_64 && byteOrder === "little") {
+      this.#default ??= new Layout(this.name, abi, byteOrder, this.#compileAggregate(abi, byteOrder));
+      return this.#default;
+    }
+    let slot = this.#layouts.get(abi);
+    if (slot === undefined) {
+      checkAbi(abi, this.name);
+      slot = {};
+      this.#layouts.set(abi, slot);
+    }
+    if (byteOrder !== "little" && byteOrder !== "big") {
+      throw einval(`byte order ${JSON.stringify(byteOrder)} is neither "little" nor "big"`, this.name);
+    }
+    let l = slot[byteOrder];
     if (l === undefined) {
-      l = new Layout<StructValue<F>>(this.name, abi, byteOrder, this.#compileAggregate(abi, byteOrder));
-      this.#layouts.set(key, l);
+      l = new Layout(this.name, abi, byteOrder, this.#compileAggregate(abi, byteOrder));
+      slot[byteOrder] = l;
     }
     return l;
   }
@@ -592,22 +645,22 @@ export class StructType<F extends StructMembers> implements CType<StructValue<F>
   }
 
   /** Encodes a value; see {@link Layout.encode}. */
-  encode(value: InitOf<StructValue<F>>, options: CodecOptions = {}): Uint8Array {
+  encode(value: InitOf<StructValue<F>>, options?: CodecOptions): Uint8Array {
     return this.#for(options).encode(value);
   }
 
   /** Encodes a value into a buffer; see {@link Layout.encodeInto}. */
-  encodeInto(value: InitOf<StructValue<F>>, buf: Uint8Array, offset = 0, options: CodecOptions = {}): number {
+  encodeInto(value: InitOf<StructValue<F>>, buf: Uint8Array, offset = 0, options?: CodecOptions): number {
     return this.#for(options).encodeInto(value, buf, offset);
   }
 
   /** Decodes a value; see {@link Layout.decode}. */
-  decode(buf: Uint8Array, offset = 0, options: CodecOptions = {}): StructValue<F> {
+  decode(buf: Uint8Array, offset = 0, options?: CodecOptions): StructValue<F> {
     return this.#for(options).decode(buf, offset);
   }
 
   /** A zero-copy view; see {@link Layout.view}. */
-  view(buf: Uint8Array, offset = 0, options: CodecOptions = {}): ViewOf<StructValue<F>> {
+  view(buf: Uint8Array, offset = 0, options?: CodecOptions): ViewOf<StructValue<F>> {
     return this.#for(options).view(buf, offset);
   }
 
@@ -616,11 +669,13 @@ export class StructType<F extends StructMembers> implements CType<StructValue<F>
     return this.#compileAggregate(abi, order);
   }
 
-  #for(options: CodecOptions): Layout<StructValue<F>> {
+  #for(options: CodecOptions | undefined): Layout<StructValue<F>> {
+    if (options === undefined) return this.#default ?? this.layout();
     if (options === null || typeof options !== "object") {
       throw einval(`options ${String(options)} is not an object`, this.name);
     }
-    return this.layout(options.abi ?? X86_64, options.byteOrder ?? (options.abi ?? X86_64).byteOrder);
+    const abi = options.abi ?? X86_64;
+    return this.layout(abi, options.byteOrder ?? abi.byteOrder);
   }
 
   // Models gcc's System V layout: each member at the next multiple of its alignment (1 when packed),
@@ -660,72 +715,177 @@ function aggregateCodec(
 ): CompiledAggregate {
   const n = fields.length;
   const names = fields.map((f) => f.name);
-  const known = new Set(names);
   const offsets = fields.map((f) => f.offset);
+  // Error paths of members when this aggregate is encoded at the top level (the common case), built once.
+  const topPaths = names.map((name) => `${typeName}.${name}`);
 
-  // One view class per layout: members are accessors on the prototype, instances hold only (dv, off).
+  // One view class per layout: members are accessors on the prototype, instances hold only the bytes
+  // and the offset, under symbols, so that a view's own keys are empty and its members are the accessors.
   class View {
-    declare readonly [DV]: DataView;
-    declare readonly [OFF]: number;
-    constructor(dv: DataView, off: number) {
-      Object.defineProperty(this, DV, { value: dv });
-      Object.defineProperty(this, OFF, { value: off });
+    readonly [BUF]: Uint8Array;
+    readonly [OFF]: number;
+    constructor(b: Uint8Array, off: number) {
+      this[BUF] = b;
+      this[OFF] = off;
     }
   }
   for (let i = 0; i < n; i++) {
     const c = codecs[i]!;
     const rel = offsets[i]!;
-    const name = names[i]!;
-    Object.defineProperty(View.prototype, name, {
+    const path = topPaths[i]!;
+    Object.defineProperty(View.prototype, names[i]!, {
       enumerable: true,
-      get(this: View) {
-        return c.view ? c.view(this[DV], this[OFF] + rel) : c.read(this[DV], this[OFF] + rel);
-      },
-      set(this: View, value: unknown) {
-        // Validate on a scratch copy first: a bad value never half-writes the member.
-        const scratch = new DataView(new ArrayBuffer(c.size));
-        c.write(scratch, 0, value, `${typeName}.${name}`);
-        new Uint8Array(this[DV].buffer, this[DV].byteOffset + this[OFF] + rel, c.size).set(
-          new Uint8Array(scratch.buffer),
-        );
-      },
+      get: c.view
+        ? function (this: View) {
+            return c.view!(this[BUF], this[OFF] + rel);
+          }
+        : function (this: View) {
+            return c.read(this[BUF], this[OFF] + rel);
+          },
+      set: c.atomic
+        ? function (this: View, value: unknown) {
+            c.write(this[BUF], this[OFF] + rel, value, path);
+          }
+        : function (this: View, value: unknown) {
+            // Write a zeroed scratch copy first: a bad value never half-writes the member.
+            const scratch = new Uint8Array(c.size);
+            c.write(scratch, 0, value, path);
+            this[BUF].set(scratch, this[OFF] + rel);
+          },
     });
   }
   Object.defineProperty(View.prototype, Symbol.toStringTag, { value: `${typeName} view` });
   // Node's console shows what the bytes hold now, not the slots.
   Object.defineProperty(View.prototype, Symbol.for("nodejs.util.inspect.custom"), {
     value(this: View) {
-      return read(this[DV], this[OFF]);
+      return read(this[BUF], this[OFF]);
     },
   });
 
-  function read(dv: DataView, off: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < n; i++) out[names[i]!] = codecs[i]!.read(dv, off + offsets[i]!);
-    return out;
-  }
+  const read = compileRead(names, offsets, codecs);
 
   return {
     size,
     align,
+    atomic: false,
     fields,
-    codecs,
     read,
-    write(dv, off, value, path) {
-      if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        throw einval(`${path}: expected an object for ${typeName}, got ${describe(value)}`);
-      }
-      const v = value as Record<string, unknown>;
-      for (const key of Object.keys(v)) {
-        if (!known.has(key)) throw einval(`${path}: ${typeName} has no member ${JSON.stringify(key)}`);
-      }
-      for (let i = 0; i < n; i++) {
-        const fv = v[names[i]!];
-        if (fv !== undefined) codecs[i]!.write(dv, off + offsets[i]!, fv, `${path}.${names[i]}`);
-      }
-    },
-    view: (dv, off) => new View(dv, off),
+    write: compileWrite(typeName, names, offsets, codecs),
+    view: (b, off) => new View(b, off),
   };
+}
+
+type ReadFn = (b: Uint8Array, off: number) => Record<string, unknown>;
+
+// Whether this runtime lets us compile code from text (a strict Content-Security-Policy forbids it).
+let codegen: boolean | undefined;
+
+/**
+ * The decoder of an aggregate. Where the runtime allows it, it is compiled from text into one object
+ * literal (`{ a: r0(b, off + 0), b: r1(b, off + 4) }`, each `rN` a member's read function), which gives every decoded object the same hidden
+ * class and lets V8 inline the member reads; elsewhere it is a loop. Member names are C identifiers
+ * (checked in `checkDeclaration`), so they are safe as property names in the generated text.
+ */
+function compileRead(names: readonly string[], offsets: readonly number[], codecs: readonly Codec[]): ReadFn {
+  if (codegen !== false) {
+    try {
+      const params = codecs.map((_, i) => `r${i}`);
+      const body = names.map((name, i) => `${name}: r${i}(b, off + ${offsets[i]})`).join(", ");
+      const make = new Function(
+        ...params,
+        `"use strict"; return function read(b, off) { return { ${body} }; };`,
+      );
+      const fn = make(...codecs.map((c) => c.read));
+      codegen = true;
+      return fn as ReadFn;
+    } catch {
+      codegen = false;
+    }
+  }
+  const n = names.length;
+  return (b, off) => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) out[names[i]!] = codecs[i]!.read(b, off + offsets[i]!);
+    return out;
+  };
+}
+
+type WriteFn = (b: Uint8Array, off: number, value: unknown, path: string) => void;
+
+/**
+ * The encoder of an aggregate: checks that the value is an object with no unknown member, then writes
+ * each member that is given. Compiled from text like {@link compileRead} where the runtime allows it.
+ */
+function compileWrite(
+  typeName: string,
+  names: readonly string[],
+  offsets: readonly number[],
+  codecs: readonly Codec[],
+): WriteFn {
+  const known = new Set(names);
+  const topPaths = names.map((name) => `${typeName}.${name}`);
+  const notObject = (path: string, value: unknown) =>
+    einval(`${path}: expected an object for ${typeName}, got ${describe(value)}`);
+  const unknownMember = (path: string, key: string) =>
+    einval(`${path}: ${typeName} has no member ${JSON.stringify(key)}`);
+  const memberPath = (path: string, i: number) => (path === typeName ? topPaths[i]! : `${path}.${names[i]}`);
+  if (codegen !== false) {
+    try {
+      const params = codecs.map((_, i) => `w${i}`);
+      const cases = names.map((name) => `case ${JSON.stringify(name)}:`).join(" ");
+      const stores = names
+        .map(
+          (name, i) =>
+            `x = ${ownRead(name, "v")}; if (x !== undefined) w${i}(b, off + ${offsets[i]}, x, path === T ? P[${i}] : M(path, ${i}));`,
+        )
+        .join("\n");
+      const make = new Function(
+        "T",
+        "P",
+        "M",
+        "notObject",
+        "unknownMember",
+        ...params,
+        `"use strict"; return function write(b, off, v, path) {
+          if (v === null || typeof v !== "object" || Array.isArray(v)) throw notObject(path, v);
+          for (const key in v) { switch (key) { ${cases} break; default: throw unknownMember(path, key); } }
+          let x;
+          ${stores}
+        };`,
+      );
+      const fn = make(
+        typeName,
+        topPaths,
+        memberPath,
+        notObject,
+        unknownMember,
+        ...codecs.map((c) => c.write),
+      );
+      codegen = true;
+      return fn as WriteFn;
+    } catch {
+      codegen = false;
+    }
+  }
+  const n = names.length;
+  return (b, off, value, path) => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw notObject(path, value);
+    const v = value as Record<string, unknown>;
+    for (const key in v) if (!known.has(key)) throw unknownMember(path, key);
+    for (let i = 0; i < n; i++) {
+      const name = names[i]!;
+      const x = name in Object.prototype && !Object.hasOwn(v, name) ? undefined : v[name];
+      if (x !== undefined) codecs[i]!.write(b, off + offsets[i]!, x, memberPath(path, i));
+    }
+  };
+}
+
+// A member called `constructor` or `toString` must not pick up what every object inherits: read such
+// names only as own properties.
+function ownRead(name: string, obj: string): string {
+  return name in Object.prototype
+    ? `(Object.hasOwn(${obj}, "${name}") ? ${obj}.${name} : undefined)`
+    : `${obj}.${name}`;
 }
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -737,8 +897,11 @@ function checkDeclaration(op: string, name: unknown, members: unknown, options: 
     throw einval(`members of ${name} must be an object of C types, got ${describe(members)}`, op);
   }
   for (const [k, t] of Object.entries(members)) {
-    if (!NAME_RE.test(k))
+    if (!NAME_RE.test(k)) {
       throw einval(`member name ${JSON.stringify(k)} of ${name} is not a C identifier`, op);
+    }
+    // `__proto__` cannot be a plain property of a decoded object in JavaScript.
+    if (k === "__proto__") throw einval(`member name "__proto__" of ${name} cannot be represented`, op);
     checkType(`${op} ${name}.${k}`, t);
   }
   if (options === null || typeof options !== "object")
@@ -786,31 +949,50 @@ export function union<F extends StructMembers>(
 // ---------------------------------------------------------------------------------------------------
 // sizeof / alignof for any type
 
-const cache = new WeakMap<CType<unknown>, Map<string, Codec>>();
+// Compiled codecs by type, ABI and byte order: compiling happens once per combination.
+const cache = new WeakMap<CType<unknown>, WeakMap<Abi, { little?: Codec; big?: Codec }>>();
 
 function compiled(type: CType<unknown>, abi: Abi, order: ByteOrder): Codec {
-  let m = cache.get(type);
-  if (m === undefined) {
-    m = new Map();
-    cache.set(type, m);
+  let byAbi = cache.get(type);
+  if (byAbi === undefined) {
+    byAbi = new WeakMap();
+    cache.set(type, byAbi);
   }
-  const key = `${abi.name}|${abi.pointerSize}|${abi.longSize}|${abi.int64Align}|${order}`;
-  let c = m.get(key);
+  let slot = byAbi.get(abi);
+  if (slot === undefined) {
+    slot = {};
+    byAbi.set(abi, slot);
+  }
+  let c = slot[order];
   if (c === undefined) {
     c = type.compile(abi, order);
-    m.set(key, c);
+    slot[order] = c;
   }
   return c;
 }
 
 /** `sizeof(type)` for an ABI (x86-64 by default): `sizeof(long, I386) === 4`. */
 export function sizeof(type: CType<unknown>, abi: Abi = X86_64): number {
-  return compiled(checkType("sizeof", type), abi, abi.byteOrder).size;
+  return compiled(checkType("sizeof", type), checkAbi(abi, "sizeof"), abi.byteOrder).size;
 }
 
 /** `_Alignof(type)` as a struct member for an ABI (x86-64 by default): `alignof(u64, I386) === 4`. */
 export function alignof(type: CType<unknown>, abi: Abi = X86_64): number {
-  return compiled(checkType("alignof", type), abi, abi.byteOrder).align;
+  return compiled(checkType("alignof", type), checkAbi(abi, "alignof"), abi.byteOrder).align;
+}
+
+function checkAbi(abi: unknown, op: string): Abi {
+  const a = abi as Abi | null;
+  const ok =
+    a !== null &&
+    typeof a === "object" &&
+    (a.pointerSize === 4 || a.pointerSize === 8) &&
+    (a.longSize === 4 || a.longSize === 8) &&
+    (a.int64Align === 4 || a.int64Align === 8) &&
+    (a.byteOrder === "little" || a.byteOrder === "big");
+  if (!ok)
+    throw einval(`${describe(abi)} is not an ABI (pointer and long sizes, u64 alignment, byte order)`, op);
+  return a;
 }
 
 function alignUp(n: number, a: number): number {
@@ -822,5 +1004,12 @@ function describe(v: unknown): string {
   if (v instanceof Uint8Array) return `${v.constructor.name}(${v.length})`;
   if (Array.isArray(v)) return `array(${v.length})`;
   if (typeof v === "bigint") return `${v}n`;
+  if (v !== null && typeof v === "object") {
+    try {
+      return JSON.stringify(v);
+    } catch {
+      return Object.prototype.toString.call(v);
+    }
+  }
   return String(v);
 }

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   type Abi,
   aligned,
@@ -455,6 +455,72 @@ describe("properties", () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe("without code generation (a runtime whose Content-Security-Policy forbids `new Function`)", () => {
+  it("decodes the same values through the fallback loop", async () => {
+    vi.resetModules();
+    vi.stubGlobal(
+      "Function",
+      new Proxy(Function, {
+        construct() {
+          throw new EvalError("Code generation from strings disallowed for this context");
+        },
+      }),
+    );
+    try {
+      const fresh = await import("../src/index.js");
+      const t = fresh.struct("csp", { a: fresh.u8, b: fresh.u32, c: fresh.char(4), d: fresh.u64 });
+      const value = { a: 7, b: 0xdeadbeef, c: "abc", d: 2n ** 63n };
+      expect(t.decode(t.encode(value))).toEqual(value);
+      expect(Object.keys(t.decode(t.encode(value)))).toEqual(["a", "b", "c", "d"]);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
+  });
+});
+
+describe("encodeInto re-entered from a getter of the value", () => {
+  it("keeps both encodings intact", () => {
+    const inner = struct("inner_r", { x: u32 });
+    const outer = struct("outer_r", { a: u32, b: u32 });
+    const innerBuf = new Uint8Array(4);
+    const value = {
+      a: 1,
+      get b() {
+        inner.encodeInto({ x: 0x55667788 }, innerBuf);
+        return 2;
+      },
+    };
+    const buf = new Uint8Array(8);
+    outer.encodeInto(value, buf);
+    expect(outer.decode(buf)).toEqual({ a: 1, b: 2 });
+    expect(inner.decode(innerBuf)).toEqual({ x: 0x55667788 });
+  });
+});
+
+describe("members named like what every JavaScript object inherits", () => {
+  it("encode and decode `constructor`, `toString` and `valueOf` as plain members", () => {
+    const t = struct("odd_names", { constructor: u32, toString: u16, valueOf: u8, hasOwnProperty: u8 });
+    expect(t.decode(t.encode({}))).toEqual({ constructor: 0, toString: 0, valueOf: 0, hasOwnProperty: 0 });
+    const v = { constructor: 7, toString: 8, valueOf: 9, hasOwnProperty: 1 };
+    expect(t.decode(t.encode(v))).toEqual(v);
+    expect(Object.keys(t.decode(t.encode(v)))).toEqual([
+      "constructor",
+      "toString",
+      "valueOf",
+      "hasOwnProperty",
+    ]);
+  });
+
+  it("refuses __proto__, which no decoded object could hold", () => {
+    expectEinval(() => struct("p", JSON.parse('{"__proto__": 1}')), /./);
+    expectEinval(
+      () => struct("p", Object.defineProperty({}, "__proto__", { value: u8, enumerable: true })),
+      /member name "__proto__" of p cannot be represented/,
     );
   });
 });
