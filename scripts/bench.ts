@@ -212,10 +212,11 @@ function ns(x: number): string {
       : `${x.toPrecision(3)} ns`;
 }
 
+// The ratio as the JSON has it (ops/s ÷ baseline ops/s), then in words.
 function speed(ratio: number): string {
   return ratio >= 1
-    ? `${ratio.toFixed(2)}× faster`
-    : `${ratio.toPrecision(2)}× faster (${(1 / ratio).toPrecision(3)}× slower)`;
+    ? `${ratio.toPrecision(3)} (${ratio.toPrecision(3)}× faster)`
+    : `${ratio.toPrecision(3)} (${(1 / ratio).toPrecision(3)}× slower)`;
 }
 
 function table(rows: readonly (readonly string[])[], rightAligned: readonly boolean[]): string {
