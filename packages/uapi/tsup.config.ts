@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "es2022",
+  // Keep class names (KernelError, not _KernelError) in stack traces and `constructor.name`.
+  keepNames: true,
 });

@@ -211,6 +211,8 @@ export const Errno = {
   ESOCKTNOSUPPORT: 94,
   /** 95: Operation not supported. */
   EOPNOTSUPP: 95,
+  /** 95: glibc's alias of `EOPNOTSUPP` (bits/errno.h); the kernel headers do not define it. */
+  ENOTSUP: 95,
   /** 96: Protocol family not supported. */
   EPFNOSUPPORT: 96,
   /** 97: Address family not supported by protocol. */
@@ -309,7 +311,10 @@ export const Errno = {
   ENOTSYNC: 522,
   /** 523: Kernel-internal, never seen by user space: cookie is stale. */
   EBADCOOKIE: 523,
-  /** 524: Kernel-internal, never seen by user space: operation is not supported (NFSv3; user space sees no such errno). */
+  /**
+   * 524: Kernel-internal: operation is not supported (an NFSv3 code). Meant never to reach user space, yet some
+   * drivers leak it, where it prints as "Unknown error 524"; checkpatch asks for EOPNOTSUPP instead.
+   */
   ENOTSUPP: 524,
   /** 525: Kernel-internal, never seen by user space: buffer or request is too small. */
   ETOOSMALL: 525,
@@ -332,7 +337,7 @@ export type ErrnoCode = keyof typeof Errno;
 
 /**
  * The errno table, one row per number, in ascending order: the 131 user-visible numbers (1…133 without 41 and 58; 133 names with the
- * aliases), then the 19 kernel-internal ones. */
+ * kernel's aliases EWOULDBLOCK and EDEADLOCK, and glibc's ENOTSUP besides), then the 19 kernel-internal ones. */
 export const ERRNO_TABLE: readonly ErrnoEntry[] = [
   { name: "EPERM", errno: 1, message: "Operation not permitted", aliases: [], internal: false },
   { name: "ENOENT", errno: 2, message: "No such file or directory", aliases: [], internal: false },
@@ -480,7 +485,13 @@ export const ERRNO_TABLE: readonly ErrnoEntry[] = [
   { name: "ENOPROTOOPT", errno: 92, message: "Protocol not available", aliases: [], internal: false },
   { name: "EPROTONOSUPPORT", errno: 93, message: "Protocol not supported", aliases: [], internal: false },
   { name: "ESOCKTNOSUPPORT", errno: 94, message: "Socket type not supported", aliases: [], internal: false },
-  { name: "EOPNOTSUPP", errno: 95, message: "Operation not supported", aliases: [], internal: false },
+  {
+    name: "EOPNOTSUPP",
+    errno: 95,
+    message: "Operation not supported",
+    aliases: ["ENOTSUP"],
+    internal: false,
+  },
   { name: "EPFNOSUPPORT", errno: 96, message: "Protocol family not supported", aliases: [], internal: false },
   {
     name: "EAFNOSUPPORT",
@@ -611,7 +622,7 @@ export const ERRNO_TABLE: readonly ErrnoEntry[] = [
   {
     name: "ENOTSUPP",
     errno: 524,
-    message: "operation is not supported (NFSv3; user space sees no such errno)",
+    message: "operation is not supported (NFSv3; leaked by some drivers as 524, so use EOPNOTSUPP)",
     aliases: [],
     internal: true,
   },

@@ -57,10 +57,15 @@ export function errnoName(errno: number): ErrnoCode | undefined {
 }
 
 /**
- * What glibc's `strerror(errno)` prints: `strerror(14) === 'Bad address'`. Numbers without a message,
- * the kernel-internal ones included, print as glibc prints them: `'Unknown error 512'`.
+ * What glibc's `strerror(errno)` prints: `strerror(14) === 'Bad address'`, `strerror(0) === 'Success'`.
+ * Numbers without a message, the kernel-internal ones included, print as glibc prints them:
+ * `'Unknown error 512'`.
+ * @throws {@link KernelError} EINVAL when `errno` is not an integer
  */
 export function strerror(errno: number): string {
+  if (!Number.isInteger(errno))
+    throw new KernelError("EINVAL", `errno ${String(errno)} is not an integer`, { op: "strerror" });
+  if (errno === 0) return "Success";
   const entry = byNumber.get(errno);
   if (entry === undefined || entry.internal) return `Unknown error ${errno}`;
   return entry.message;
@@ -84,6 +89,9 @@ function resolve(errno: ErrnoCode | number): ErrnoEntry {
   }
   return entry;
 }
+
+// Marks KernelError instances across copies of this package (ESM and CJS builds, two versions).
+const BRAND = Symbol.for("@kbridge/uapi.KernelError");
 
 /**
  * The one error type of kbridge: an errno with a message that names the bad value.
@@ -125,6 +133,7 @@ export class KernelError extends Error {
     const where = [options.syscall, options.op].filter((s) => s !== undefined).join(": ");
     super(`${code}: ${where === "" ? "" : `${where}: `}${detail}`, { cause: options.cause });
     this.name = "KernelError";
+    Object.defineProperty(this, BRAND, { value: true });
     this.errno = entry.errno;
     this.code = code;
     this.syscall = options.syscall;
@@ -147,10 +156,20 @@ export class KernelError extends Error {
    * `KernelError.is(e, 'EWOULDBLOCK')` is true for an EAGAIN error.
    */
   static is(err: unknown, code?: ErrnoCode | number): err is KernelError {
-    if (!(err instanceof KernelError)) return false;
+    if (!isBranded(err)) return false;
     if (code === undefined) return true;
     const entry = typeof code === "number" ? byNumber.get(code) : byName.get(code);
     return entry !== undefined && entry.errno === err.errno;
+  }
+
+  /**
+   * `err instanceof KernelError` holds for a KernelError of any copy of this package: the ESM and the CJS
+   * build, or two installed versions, so that "one error type" survives a dual-package setup.
+   */
+  static override [Symbol.hasInstance](err: unknown): boolean {
+    // A subclass keeps the ordinary prototype-chain test, so `this` (the class tested against) matters here.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass when one is tested
+    return this === KernelError ? isBranded(err) : Function.prototype[Symbol.hasInstance].call(this, err);
   }
 
   /**
@@ -163,6 +182,10 @@ export class KernelError extends Error {
     }
     return new KernelError(-ret, detail ?? strerror(-ret), options);
   }
+}
+
+function isBranded(err: unknown): err is KernelError {
+  return typeof err === "object" && err !== null && (err as { [BRAND]?: unknown })[BRAND] === true;
 }
 
 export type { ErrnoCode, ErrnoEntry };

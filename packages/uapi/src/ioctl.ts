@@ -5,7 +5,8 @@ import { KernelError } from "./errno.js";
 
 /**
  * How an architecture packs an ioctl number: field widths and direction values. The number is
- * `dir << (nr+type+size bits) | size << (nr+type bits) | type << nr bits | nr`.
+ * `dir << (nr+type+size bits) | size << (nr+type bits) | type << nr bits | nr`. The direction values
+ * must be distinct single bits or 0 for NONE.
  */
 export interface IoctlLayout {
   /** Which architectures use it. */
@@ -14,15 +15,15 @@ export interface IoctlLayout {
   readonly nrBits: number;
   /** `_IOC_TYPEBITS`: bits of the type ("magic") byte (8). */
   readonly typeBits: number;
-  /** `_IOC_SIZEBITS`: bits of the argument size (14 generic, 13 powerpc/mips/sparc/alpha). */
+  /** `_IOC_SIZEBITS`: bits of the argument size (14 generic, 13 powerpc/mips/alpha). */
   readonly sizeBits: number;
-  /** `_IOC_DIRBITS`: bits of the direction (2 generic, 3 powerpc/mips/sparc/alpha). */
+  /** `_IOC_DIRBITS`: bits of the direction (2 generic, 3 powerpc/mips/alpha). */
   readonly dirBits: number;
-  /** `_IOC_NONE`: no data transfer (0 generic, 1 powerpc/mips/sparc/alpha). */
+  /** `_IOC_NONE`: no data transfer (0 generic, 1 powerpc/mips/alpha). */
   readonly none: number;
   /** `_IOC_READ`: the kernel writes the argument back to user space (2 everywhere). */
   readonly read: number;
-  /** `_IOC_WRITE`: user space passes the argument to the kernel (1 generic, 4 powerpc/mips/sparc/alpha). */
+  /** `_IOC_WRITE`: user space passes the argument to the kernel (1 generic, 4 powerpc/mips/alpha). */
   readonly write: number;
 }
 
@@ -42,11 +43,13 @@ export const IOC_GENERIC: IoctlLayout = Object.freeze({
 });
 
 /**
- * The layout of powerpc, mips, sparc and alpha (arch/powerpc/include/uapi/asm/ioctl.h and siblings):
- * size bits 16–28 (13 bits), dir bits 29–31; NONE 1, READ 2, WRITE 4. Here `_IO('T', 1)` is `0x20005401`.
+ * The layout of powerpc, mips and alpha (arch/{powerpc,mips,alpha}/include/uapi/asm/ioctl.h): size bits
+ * 16–28 (13 bits), dir bits 29–31; NONE 1, READ 2, WRITE 4. Here `_IO('T', 1)` is `0x20005401`.
+ * sparc declares the same fields but decodes differently (its size field is really 14 bits and overlaps the
+ * NONE bit), so it is not covered by this layout.
  */
 export const IOC_POWERPC: IoctlLayout = Object.freeze({
-  name: "powerpc, mips, sparc, alpha",
+  name: "powerpc, mips, alpha",
   nrBits: 8,
   typeBits: 8,
   sizeBits: 13,
@@ -105,7 +108,10 @@ export const IOCSIZE_MASK = 0x3fff0000;
 /** Position of the size field (16). */
 export const IOCSIZE_SHIFT = 16;
 
-/** Anything with a C size: a struct type of {@link struct}, a scalar type, or your own. */
+/**
+ * Anything with a C size: every type of the struct DSL (its `size` is the x86-64 one), a layout for
+ * another ABI (`msghdr.layout(I386)`), or your own object.
+ */
 export interface Sized {
   /** `sizeof` of the type in bytes. */
   readonly size: number;
@@ -154,13 +160,27 @@ function checkLayout(op: string, layout: unknown): IoctlLayout {
   // The two layouts of this module are frozen and known good; only a caller's own object is checked.
   if (layout === IOC_GENERIC || layout === IOC_POWERPC) return layout as IoctlLayout;
   const l = layout as IoctlLayout | null;
-  if (
-    l === null ||
-    typeof l !== "object" ||
-    typeof l.nrBits !== "number" ||
-    l.nrBits + l.typeBits + l.sizeBits + l.dirBits !== 32
-  ) {
-    throw bad(op, `layout ${JSON.stringify(layout)} is not an ioctl layout whose fields add up to 32 bits`);
+  const width = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 16;
+  const ok =
+    l !== null &&
+    typeof l === "object" &&
+    width(l.nrBits) &&
+    width(l.typeBits) &&
+    width(l.sizeBits) &&
+    width(l.dirBits) &&
+    l.nrBits + l.typeBits + l.sizeBits + l.dirBits === 32 &&
+    [l.none, l.read, l.write].every(
+      (d) => typeof d === "number" && Number.isInteger(d) && d >= 0 && d < 2 ** l.dirBits,
+    ) &&
+    l.read !== l.write &&
+    (l.read & l.write) === 0 &&
+    l.none !== l.read &&
+    l.none !== l.write;
+  if (!ok) {
+    throw bad(
+      op,
+      `layout ${JSON.stringify(layout)} is not an ioctl layout (field widths 1..16 adding up to 32, distinct directions)`,
+    );
   }
   return l;
 }
@@ -170,7 +190,8 @@ function sizeOf(op: string, arg: unknown): number {
   if (arg !== null && typeof arg === "object" && typeof (arg as Sized).size === "number") {
     return (arg as Sized).size;
   }
-  throw bad(op, `argument type ${String(arg)} has no size`);
+  const name = arg !== null && typeof arg === "object" ? (arg as { name?: unknown }).name : undefined;
+  throw bad(op, `argument type ${typeof name === "string" ? name : String(arg)} has no size`);
 }
 
 /**
@@ -228,7 +249,7 @@ export function _IOR(
   return _IOC(checkLayout("_IOR", layout).read, type, nr, sizeOf("_IOR", arg), layout);
 }
 
-/** `_IOW(type, nr, T)`: user space passes a `T` to the kernel (`TUNSETIFF = _IOW('T', 202, int)`). */
+/** `_IOW(type, nr, T)`: user space passes a `T` to the kernel (`TUNSETIFF = _IOW('T', 202, s32)`, C's `int`). */
 export function _IOW(
   type: number | string,
   nr: number,
@@ -288,7 +309,8 @@ export function _IOC_SIZE(cmd: number, layout: IoctlLayout = IOC_GENERIC): numbe
 
 /** The name of a direction value in a layout: `'NONE'`, `'READ'`, `'WRITE'`, `'READ|WRITE'`, or the number. */
 export function ioctlDirName(dir: number, layout: IoctlLayout = IOC_GENERIC): string {
-  return dirName(dir, checkLayout("ioctlDirName", layout));
+  const l = checkLayout("ioctlDirName", layout);
+  return dirName(checkField("ioctlDirName", "dir", dir, l.dirBits), l);
 }
 
 function dirName(dir: number, l: IoctlLayout): string {

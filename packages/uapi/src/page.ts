@@ -28,25 +28,31 @@ function checkAddr(op: string, addr: unknown): bigint {
   return v;
 }
 
-function same<T extends Addr>(like: T, v: bigint): T {
-  return (typeof like === "bigint" ? v : Number(v)) as T;
+// The result in the argument's type; a number result must stay exact.
+function same<T extends Addr>(op: string, like: T, v: bigint): T {
+  if (typeof like === "bigint") return v as T;
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new KernelError("EINVAL", `${like} gives ${v}, past 2^53 - 1; pass a bigint`, { op });
+  }
+  return Number(v) as T;
 }
 
 /**
  * `PAGE_ALIGN(addr)`: rounds up to the next page boundary. Like the kernel macro it wraps at 2^64
- * (`PAGE_ALIGN(2^64 - 1) === 0`); callers that must refuse the wrap check the result, as mmap does
- * (`if (!len) return -ENOMEM` after `PAGE_ALIGN(len)`). Returns a number for a number argument
- * (numbers are always below 2^53, so no wrap) and a bigint for a bigint.
- * @throws {@link KernelError} EINVAL when `addr` is not an unsigned 64-bit integer
+ * (`PAGE_ALIGN(2n ** 64n - 1n) === 0n`); callers that must refuse the wrap check the result, as mmap does
+ * (`if (!len) return -ENOMEM` after `PAGE_ALIGN(len)`). Returns a number for a number argument and a
+ * bigint for a bigint.
+ * @throws {@link KernelError} EINVAL when `addr` is not an unsigned 64-bit integer, or when a number
+ * argument would give a result past 2^53 - 1 (pass a bigint)
  */
 export function PAGE_ALIGN<T extends Addr>(addr: T): T {
   const v = checkAddr("PAGE_ALIGN", addr);
-  return same(addr, (v + BigInt(PAGE_SIZE - 1)) & PAGE_MASK);
+  return same("PAGE_ALIGN", addr, BigInt.asUintN(64, v + BigInt(PAGE_SIZE - 1)) & PAGE_MASK);
 }
 
 /** `PAGE_ALIGN_DOWN(addr)`: rounds down to the page boundary at or below `addr`. */
 export function PAGE_ALIGN_DOWN<T extends Addr>(addr: T): T {
-  return same(addr, checkAddr("PAGE_ALIGN_DOWN", addr) & PAGE_MASK);
+  return same("PAGE_ALIGN_DOWN", addr, checkAddr("PAGE_ALIGN_DOWN", addr) & PAGE_MASK);
 }
 
 /** `PAGE_ALIGNED(addr)`: true when `addr` is a multiple of the page size. */
@@ -61,12 +67,16 @@ export function offset_in_page(addr: Addr): number {
 
 /** `PFN_DOWN(addr)` (`addr >> PAGE_SHIFT`): the page frame number that contains a physical address. */
 export function PFN_DOWN<T extends Addr>(addr: T): T {
-  return same(addr, checkAddr("PFN_DOWN", addr) >> BigInt(PAGE_SHIFT));
+  return same("PFN_DOWN", addr, checkAddr("PFN_DOWN", addr) >> BigInt(PAGE_SHIFT));
 }
 
-/** `PFN_UP(addr)`: the page frame number of the first frame at or above `addr`. */
+/**
+ * `PFN_UP(addr)`: the page frame number of the first frame at or above `addr`. Like the macro, the addition
+ * wraps at 2^64 (`PFN_UP(2^64 - 1) === 0`).
+ */
 export function PFN_UP<T extends Addr>(addr: T): T {
-  return same(addr, (checkAddr("PFN_UP", addr) + BigInt(PAGE_SIZE - 1)) >> BigInt(PAGE_SHIFT));
+  const v = BigInt.asUintN(64, checkAddr("PFN_UP", addr) + BigInt(PAGE_SIZE - 1));
+  return same("PFN_UP", addr, v >> BigInt(PAGE_SHIFT));
 }
 
 /** `PFN_PHYS(pfn)` (`pfn << PAGE_SHIFT`): the physical address of a page frame. */
@@ -76,12 +86,7 @@ export function PFN_PHYS<T extends Addr>(pfn: T): T {
     throw new KernelError("EINVAL", `pfn ${String(pfn)} is past the 64-bit physical space`, {
       op: "PFN_PHYS",
     });
-  if (typeof pfn === "number" && v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new KernelError("EINVAL", `pfn ${pfn} gives an address past 2^53; pass a bigint`, {
-      op: "PFN_PHYS",
-    });
-  }
-  return same(pfn, v);
+  return same("PFN_PHYS", pfn, v);
 }
 
 /**
@@ -91,7 +96,9 @@ export type PagingLevels = 4 | 5;
 
 /**
  * `TASK_SIZE_MAX`: one past the highest user address, `(1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE`. The
- * top page below the canonical hole stays unmapped (a guard against speculative use of the hole).
+ * top page below the canonical hole stays unmapped: on Intel CPUs a SYSCALL from the last page would
+ * return with SYSRET to a non-canonical address and fault in kernel mode, and the guard page also stops
+ * speculation from running into the hole (arch/x86/include/asm/page_64_types.h).
  * 4-level paging: 0x7ffffffff000; 5-level: 0xfffffffffff000.
  * @throws {@link KernelError} EINVAL when `levels` is not 4 or 5
  */

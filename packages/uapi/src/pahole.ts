@@ -1,7 +1,8 @@
 // A pahole-style listing of a struct layout: members with offset and size, holes and trailing padding,
 // in the format kernel engineers read from `pahole` (dwarves) output.
 
-import type { Layout } from "./struct.js";
+import { KernelError } from "./errno.js";
+import { Layout } from "./struct.js";
 
 const CACHELINE = 64;
 
@@ -21,6 +22,11 @@ const CACHELINE = 64;
  * ```
  */
 export function pahole(layout: Layout<unknown>): string {
+  if (!(layout instanceof Layout)) {
+    throw new KernelError("EINVAL", `${String(layout)} is not a struct layout (use type.layout(abi))`, {
+      op: "pahole",
+    });
+  }
   const lines = [`${layout.name} {`];
   const isUnion = layout.name.startsWith("union ");
   let end = 0;
@@ -34,7 +40,9 @@ export function pahole(layout: Layout<unknown>): string {
       holeBytes += hole;
       lines.push("", `\t/* XXX ${hole} byte${hole === 1 ? "" : "s"} hole, try to pack */`, "");
     }
-    const decl = `${f.type.name.padEnd(26)} ${f.name};`;
+    // C puts array dimensions after the member's name: `u8 c_cc[19];`.
+    const [, base, dims] = /^(.*?)((?:\[\d+\])*)$/.exec(f.type.name)!;
+    const decl = `${base!.padEnd(26)} ${f.name}${dims};`;
     lines.push(`\t${decl.padEnd(48)} /* ${String(f.offset).padStart(5)} ${String(f.size).padStart(5)} */`);
     end = Math.max(end, f.offset + f.size);
     sum += f.size;

@@ -17,7 +17,7 @@ export interface Codec {
   read(b: Uint8Array, off: number): unknown;
   write(b: Uint8Array, off: number, value: unknown, path: string): void;
   /** Present for aggregate types and byte arrays: a zero-copy view of the value at `off`. */
-  view?(b: Uint8Array, off: number): unknown;
+  view?(b: Uint8Array, off: number, path?: string): unknown;
 }
 
 /**
@@ -27,6 +27,8 @@ export interface Codec {
 export interface CType<T> {
   /** The C spelling, e.g. `'u32'`, `'char[16]'`, `'struct nlmsghdr'`. */
   readonly name: string;
+  /** `sizeof` on x86-64 (use {@link sizeof} for another ABI); lets any type size an ioctl number: `_IOW('T', 202, s32)`. */
+  readonly size: number;
   /** Compiles the type for an ABI and byte order. @internal */
   compile(abi: Abi, order: ByteOrder): Codec;
   /** Phantom member carrying the decoded value type; never set. @internal */
@@ -47,10 +49,18 @@ export type InitOf<T> = T extends bigint
         ? { readonly [K in keyof T]?: InitOf<T[K]> }
         : T;
 
-/** A zero-copy view: reading a field reads the bytes, assigning a field writes them; nested aggregates are views too. */
-export type ViewOf<T> = T extends bigint | number | string | Uint8Array | readonly unknown[]
+/**
+ * A zero-copy view: reading a member reads the bytes, assigning a member writes them (checked like encode);
+ * nested structs and `bytes(N)` members are views too, while array members read as a copy (assign a whole
+ * array to write one). A view is not a plain object: its members are accessors, so `{ ...view }` and
+ * `JSON.stringify(view)` see nothing; `decode` gives a plain object, and `encode(view)` writes what it holds.
+ */
+export type ViewOf<T> = T extends bigint | number | string | Uint8Array
   ? T
-  : { -readonly [K in keyof T]: ViewOf<T[K]> };
+  : T extends readonly unknown[]
+    ? // An array member reads as a copy: assign a whole array to write it.
+      readonly T[number][]
+    : { -readonly [K in keyof T]: ViewOf<T[K]> };
 
 function einval(detail: string, op?: string): KernelError {
   return new KernelError("EINVAL", detail, op === undefined ? {} : { op });
@@ -58,11 +68,15 @@ function einval(detail: string, op?: string): KernelError {
 
 // Where encodeInto builds a value before copying it out (grown on demand).
 let scratch = new Uint8Array(256);
+// Larger values are encoded into a buffer of their own, so the shared one never pins much memory.
+const SCRATCH_MAX = 64 * 1024;
 let scratchBusy = false;
 
 // Slots of a view instance, kept off its enumerable keys so that a view lists only the members.
 const BUF = Symbol("buf");
 const OFF = Symbol("off");
+const PATH = Symbol("path");
+const SNAPSHOT = Symbol("snapshot");
 
 // ---------------------------------------------------------------------------------------------------
 // Scalars
@@ -80,6 +94,10 @@ interface IntSpec {
 
 class IntType<T extends number | bigint> implements CType<T> {
   declare readonly __value?: T;
+
+  get size(): number {
+    return compiled(this, X86_64, "little").size;
+  }
   constructor(private readonly spec: IntSpec) {}
 
   get name(): string {
@@ -172,6 +190,9 @@ function bigInt(size: 4 | 8, align: number, signed: boolean, le: boolean, name: 
     let v: bigint | undefined;
     if (typeof value === "bigint") v = value;
     else if (typeof value === "number" && Number.isSafeInteger(value)) v = BigInt(value);
+    else if (typeof value === "number" && Number.isInteger(value)) {
+      throw einval(`${path}: ${value} is not a safe integer; pass a bigint for ${name}`);
+    }
     if (v === undefined || v < min || v > max) {
       throw einval(`${path}: ${String(value)} does not fit in ${name} of ${size} bytes (${min}..${max})`);
     }
@@ -267,12 +288,18 @@ function checkType(op: string, t: unknown): CType<unknown> {
 
 class ArrayType<T> implements CType<T[]> {
   declare readonly __value?: T[];
+
+  get size(): number {
+    return compiled(this, X86_64, "little").size;
+  }
   readonly name: string;
   constructor(
     private readonly elem: CType<T>,
     private readonly count: number,
   ) {
-    this.name = `${elem.name}[${count}]`;
+    // C order: an array of 3 `u8[2]` is `u8[3][2]`.
+    const [, base, dims] = /^(.*?)((?:\[\d+\])*)$/.exec(elem.name)!;
+    this.name = `${base}[${count}]${dims}`;
   }
 
   compile(abi: Abi, order: ByteOrder): Codec {
@@ -286,6 +313,8 @@ class ArrayType<T> implements CType<T[]> {
     }
     const n = this.count;
     const stride = e.size;
+    if (stride * n > MAX_SIZE)
+      throw einval(`${this.name} would be ${stride * n} bytes, more than ${MAX_SIZE}`, "array");
     return {
       size: stride * n,
       align: e.align,
@@ -312,6 +341,10 @@ export function array<T>(elem: CType<T>, count: number): CType<T[]> {
 
 class CharType implements CType<string> {
   declare readonly __value?: string;
+
+  get size(): number {
+    return compiled(this, X86_64, "little").size;
+  }
   readonly name: string;
   constructor(private readonly count: number) {
     this.name = `char[${count}]`;
@@ -354,6 +387,10 @@ export function char(count: number): CType<string> {
 
 class BytesType implements CType<Uint8Array> {
   declare readonly __value?: Uint8Array;
+
+  get size(): number {
+    return compiled(this, X86_64, "little").size;
+  }
   readonly name: string;
   constructor(private readonly count: number) {
     this.name = `u8[${count}]`;
@@ -393,6 +430,10 @@ function checkPow2(op: string, n: unknown): number {
 
 class AlignedType<T> implements CType<T> {
   declare readonly __value?: T;
+
+  get size(): number {
+    return compiled(this, X86_64, "little").size;
+  }
   readonly name: string;
   constructor(
     private readonly inner: CType<T>,
@@ -532,12 +573,20 @@ export class Layout<V> {
       buf.set(this.encode(value), offset);
       return size;
     }
-    if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+    if (size > SCRATCH_MAX) {
+      buf.set(this.encode(value), offset);
+      return size;
+    }
+    if (scratch.length < size)
+      scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(size, scratch.length * 2)));
     scratchBusy = true;
     try {
-      scratch.fill(0, 0, size);
+      // Small structs (headers) copy faster by hand than through a subarray view.
+      if (size <= 64) for (let i = 0; i < size; i++) scratch[i] = 0;
+      else scratch.fill(0, 0, size);
       this.#codec.write(scratch, 0, value, this.name);
-      buf.set(scratch.subarray(0, size), offset);
+      if (size <= 64) for (let i = 0; i < size; i++) buf[offset + i] = scratch[i]!;
+      else buf.set(scratch.subarray(0, size), offset);
     } finally {
       scratchBusy = false;
     }
@@ -594,11 +643,17 @@ export class StructType<F extends StructMembers> implements CType<StructValue<F>
   #default: Layout<StructValue<F>> | undefined;
 
   /** @internal */
-  constructor(kind: "struct" | "union", name: string, members: F, options: StructOptions) {
+  constructor(kind: "struct" | "union", name: string, members: F, options: StructOptions = {}) {
+    if (kind !== "struct" && kind !== "union")
+      throw einval(`kind ${JSON.stringify(kind)} is neither struct nor union`);
+    // Validate the frozen copies, so what is checked is exactly what is laid out.
+    const m = Object.freeze({ ...members });
+    const o = Object.freeze({ ...options });
+    checkDeclaration(kind, name, m, o);
     this.name = `${kind} ${name}`;
     this.#isUnion = kind === "union";
-    this.members = Object.freeze({ ...members });
-    this.options = Object.freeze({ ...options });
+    this.members = m;
+    this.options = o;
   }
 
   /** The layout of this type for an ABI and byte order (cached). */
@@ -702,6 +757,7 @@ export class StructType<F extends StructMembers> implements CType<StructValue<F>
     }
     const align = Math.max(maxAlign, this.options.aligned ?? 1);
     const size = alignUp(end, align);
+    if (size > MAX_SIZE) throw einval(`${this.name} would be ${size} bytes, more than ${MAX_SIZE}`, "struct");
     return aggregateCodec(this.name, size, align, Object.freeze(fields), codecs);
   }
 }
@@ -716,53 +772,76 @@ function aggregateCodec(
   const n = fields.length;
   const names = fields.map((f) => f.name);
   const offsets = fields.map((f) => f.offset);
-  // Error paths of members when this aggregate is encoded at the top level (the common case), built once.
-  const topPaths = names.map((name) => `${typeName}.${name}`);
+  const read = compileRead(names, offsets, codecs);
+  const write = compileWrite(typeName, names, offsets, codecs);
 
-  // One view class per layout: members are accessors on the prototype, instances hold only the bytes
-  // and the offset, under symbols, so that a view's own keys are empty and its members are the accessors.
+  // One view class per layout: members are accessors on the prototype; an instance holds the bytes, the
+  // offset and its path for messages under symbols. Views stay extensible: Object.preventExtensions would
+  // catch a misspelt member in plain JavaScript but costs about 8 times the creation of a view; the
+  // ViewOf type catches it in TypeScript.
   class View {
     readonly [BUF]: Uint8Array;
     readonly [OFF]: number;
-    constructor(b: Uint8Array, off: number) {
+    readonly [PATH]: string;
+    constructor(b: Uint8Array, off: number, path: string) {
       this[BUF] = b;
       this[OFF] = off;
+      this[PATH] = path;
     }
   }
+  // A view that outlives its bytes (a resizable ArrayBuffer shrunk, or detached) must not read torn values.
+  const live = (v: View): void => {
+    if (v[OFF] + size > v[BUF].length) {
+      throw einval(
+        `${v[PATH]}: the view's ${size} bytes at offset ${v[OFF]} are gone (the buffer has ${v[BUF].length})`,
+      );
+    }
+  };
   for (let i = 0; i < n; i++) {
     const c = codecs[i]!;
     const rel = offsets[i]!;
-    const path = topPaths[i]!;
-    Object.defineProperty(View.prototype, names[i]!, {
+    const name = names[i]!;
+    const topPath = `${typeName}.${name}`;
+    const path = (v: View) => (v[PATH] === typeName ? topPath : `${v[PATH]}.${name}`);
+    Object.defineProperty(View.prototype, name, {
       enumerable: true,
       get: c.view
         ? function (this: View) {
-            return c.view!(this[BUF], this[OFF] + rel);
+            live(this);
+            return c.view!(this[BUF], this[OFF] + rel, path(this));
           }
         : function (this: View) {
+            live(this);
             return c.read(this[BUF], this[OFF] + rel);
           },
       set: c.atomic
         ? function (this: View, value: unknown) {
-            c.write(this[BUF], this[OFF] + rel, value, path);
+            live(this);
+            c.write(this[BUF], this[OFF] + rel, value, path(this));
           }
         : function (this: View, value: unknown) {
+            live(this);
             // Write a zeroed scratch copy first: a bad value never half-writes the member.
             const scratch = new Uint8Array(c.size);
-            c.write(scratch, 0, value, path);
+            c.write(scratch, 0, value, path(this));
             this[BUF].set(scratch, this[OFF] + rel);
           },
     });
   }
   Object.defineProperty(View.prototype, Symbol.toStringTag, { value: `${typeName} view` });
-  // Node's console shows what the bytes hold now, not the slots.
-  Object.defineProperty(View.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+  // What the bytes hold now as a plain object: for encode() of a view, for Node's console, and for spreading.
+  Object.defineProperty(View.prototype, SNAPSHOT, {
     value(this: View) {
+      live(this);
       return read(this[BUF], this[OFF]);
     },
   });
-
-  const read = compileRead(names, offsets, codecs);
+  Object.defineProperty(View.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+    value(this: View) {
+      live(this);
+      return read(this[BUF], this[OFF]);
+    },
+  });
 
   return {
     size,
@@ -770,36 +849,54 @@ function aggregateCodec(
     atomic: false,
     fields,
     read,
-    write: compileWrite(typeName, names, offsets, codecs),
-    view: (b, off) => new View(b, off),
+    // A view given as a value is written as what it holds.
+    write: (b, off, value, path) =>
+      write(b, off, isView(value) ? (value as { [SNAPSHOT](): unknown })[SNAPSHOT]() : value, path),
+    view: (b, off, path) => new View(b, off, path ?? typeName),
   };
 }
 
-type ReadFn = (b: Uint8Array, off: number) => Record<string, unknown>;
+function isView(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as { [BUF]?: unknown })[BUF] !== undefined;
+}
 
-// Whether this runtime lets us compile code from text (a strict Content-Security-Policy forbids it).
+type ReadFn = (b: Uint8Array, off: number) => Record<string, unknown>;
+type WriteFn = (b: Uint8Array, off: number, value: unknown, path: string) => void;
+
+// Whether this runtime lets us compile code from text; a strict Content-Security-Policy forbids it.
+// Probed once; a failure to compile one aggregate's text never turns code generation off for the others.
 let codegen: boolean | undefined;
+function canGenerate(): boolean {
+  if (codegen === undefined) {
+    try {
+      codegen = new Function("return 1")() === 1;
+    } catch {
+      codegen = false;
+    }
+  }
+  return codegen;
+}
+
+// A member name as a quoted property key of generated code (names are C identifiers, but quote them anyway).
+const key = (name: string) => JSON.stringify(name);
 
 /**
  * The decoder of an aggregate. Where the runtime allows it, it is compiled from text into one object
- * literal (`{ a: r0(b, off + 0), b: r1(b, off + 4) }`, each `rN` a member's read function), which gives every decoded object the same hidden
- * class and lets V8 inline the member reads; elsewhere it is a loop. Member names are C identifiers
- * (checked in `checkDeclaration`), so they are safe as property names in the generated text.
+ * literal (`{ "a": r0(b, off + 0), "b": r1(b, off + 4) }`, each `rN` a member's read function), which gives
+ * every decoded object the same hidden class and lets V8 inline the member reads; elsewhere it is a loop.
  */
 function compileRead(names: readonly string[], offsets: readonly number[], codecs: readonly Codec[]): ReadFn {
-  if (codegen !== false) {
+  if (canGenerate()) {
     try {
       const params = codecs.map((_, i) => `r${i}`);
-      const body = names.map((name, i) => `${name}: r${i}(b, off + ${offsets[i]})`).join(", ");
+      const body = names.map((name, i) => `${key(name)}: r${i}(b, off + ${offsets[i]})`).join(", ");
       const make = new Function(
         ...params,
         `"use strict"; return function read(b, off) { return { ${body} }; };`,
       );
-      const fn = make(...codecs.map((c) => c.read));
-      codegen = true;
-      return fn as ReadFn;
+      return make(...codecs.map((c) => c.read)) as ReadFn;
     } catch {
-      codegen = false;
+      // fall through to the loop
     }
   }
   const n = names.length;
@@ -810,11 +907,11 @@ function compileRead(names: readonly string[], offsets: readonly number[], codec
   };
 }
 
-type WriteFn = (b: Uint8Array, off: number, value: unknown, path: string) => void;
-
 /**
- * The encoder of an aggregate: checks that the value is an object with no unknown member, then writes
- * each member that is given. Compiled from text like {@link compileRead} where the runtime allows it.
+ * The encoder of an aggregate: walks the value's own enumerable keys once, writing each member as its key
+ * comes (so union members overlap in the order the value lists them) and refusing any key that is no
+ * member. Inherited properties, such as a polluted `Object.prototype`, are never read. Compiled from text
+ * like {@link compileRead} where the runtime allows it.
  */
 function compileWrite(
   typeName: string,
@@ -822,77 +919,80 @@ function compileWrite(
   offsets: readonly number[],
   codecs: readonly Codec[],
 ): WriteFn {
-  const known = new Set(names);
+  const index = new Map(names.map((name, i) => [name, i]));
   const topPaths = names.map((name) => `${typeName}.${name}`);
   const notObject = (path: string, value: unknown) =>
     einval(`${path}: expected an object for ${typeName}, got ${describe(value)}`);
-  const unknownMember = (path: string, key: string) =>
-    einval(`${path}: ${typeName} has no member ${JSON.stringify(key)}`);
+  const unknownMember = (path: string, k: string) =>
+    einval(`${path === typeName ? typeName : `${path} (${typeName})`} has no member ${JSON.stringify(k)}`);
   const memberPath = (path: string, i: number) => (path === typeName ? topPaths[i]! : `${path}.${names[i]}`);
-  if (codegen !== false) {
+  // Object.prototype.hasOwnProperty.call is about twice as fast as Object.hasOwn in Node 20's V8.
+  const hasOwn = Object.prototype.hasOwnProperty;
+  if (canGenerate()) {
     try {
       const params = codecs.map((_, i) => `w${i}`);
-      const cases = names.map((name) => `case ${JSON.stringify(name)}:`).join(" ");
-      const stores = names
+      // One pass over the value's own keys: each member is written when its key comes, anything else throws.
+      const cases = names
         .map(
           (name, i) =>
-            `x = ${ownRead(name, "v")}; if (x !== undefined) w${i}(b, off + ${offsets[i]}, x, path === T ? P[${i}] : M(path, ${i}));`,
+            `case ${key(name)}: x = v[k]; if (x !== undefined) w${i}(b, off + ${offsets[i]}, x, path === T ? P[${i}] : M(path, ${i})); break;`,
         )
         .join("\n");
       const make = new Function(
         "T",
         "P",
         "M",
+        "hasOwn",
         "notObject",
         "unknownMember",
         ...params,
         `"use strict"; return function write(b, off, v, path) {
           if (v === null || typeof v !== "object" || Array.isArray(v)) throw notObject(path, v);
-          for (const key in v) { switch (key) { ${cases} break; default: throw unknownMember(path, key); } }
           let x;
-          ${stores}
+          for (const k in v) {
+            if (!hasOwn.call(v, k)) continue;
+            switch (k) {
+              ${cases}
+              default: throw unknownMember(path, k);
+            }
+          }
         };`,
       );
-      const fn = make(
+      return make(
         typeName,
         topPaths,
         memberPath,
+        hasOwn,
         notObject,
         unknownMember,
         ...codecs.map((c) => c.write),
       );
-      codegen = true;
-      return fn as WriteFn;
     } catch {
-      codegen = false;
+      // fall through to the loop
     }
   }
-  const n = names.length;
   return (b, off, value, path) => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw notObject(path, value);
     const v = value as Record<string, unknown>;
-    for (const key in v) if (!known.has(key)) throw unknownMember(path, key);
-    for (let i = 0; i < n; i++) {
-      const name = names[i]!;
-      const x = name in Object.prototype && !Object.hasOwn(v, name) ? undefined : v[name];
+    for (const k in v) {
+      if (!hasOwn.call(v, k)) continue;
+      const i = index.get(k);
+      if (i === undefined) throw unknownMember(path, k);
+      const x = v[k];
       if (x !== undefined) codecs[i]!.write(b, off + offsets[i]!, x, memberPath(path, i));
     }
   };
 }
 
-// A member called `constructor` or `toString` must not pick up what every object inherits: read such
-// names only as own properties.
-function ownRead(name: string, obj: string): string {
-  return name in Object.prototype
-    ? `(Object.hasOwn(${obj}, "${name}") ? ${obj}.${name} : undefined)`
-    : `${obj}.${name}`;
-}
-
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The largest aggregate or array kbridge lays out: sizes stay exact 32-bit integers, as `sizeof` in ioctl numbers needs far less. */
+const MAX_SIZE = 0x7fffffff;
+
 function checkDeclaration(op: string, name: unknown, members: unknown, options: unknown): void {
-  if (typeof name !== "string" || !NAME_RE.test(name))
+  if (typeof name !== "string" || !NAME_RE.test(name)) {
     throw einval(`name ${JSON.stringify(name)} is not a C identifier`, op);
+  }
   if (members === null || typeof members !== "object" || Array.isArray(members)) {
     throw einval(`members of ${name} must be an object of C types, got ${describe(members)}`, op);
   }
@@ -904,9 +1004,16 @@ function checkDeclaration(op: string, name: unknown, members: unknown, options: 
     if (k === "__proto__") throw einval(`member name "__proto__" of ${name} cannot be represented`, op);
     checkType(`${op} ${name}.${k}`, t);
   }
-  if (options === null || typeof options !== "object")
-    throw einval(`options of ${name} must be an object`, op);
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw einval(`options of ${name} must be an object, got ${describe(options)}`, op);
+  }
+  for (const k of Object.keys(options)) {
+    if (k !== "packed" && k !== "aligned") throw einval(`${name}: unknown option ${JSON.stringify(k)}`, op);
+  }
   const o = options as StructOptions;
+  if (o.packed !== undefined && typeof o.packed !== "boolean") {
+    throw einval(`${name}: packed must be true or false, got ${describe(o.packed)}`, op);
+  }
   if (o.aligned !== undefined) checkPow2(op, o.aligned);
 }
 
@@ -928,13 +1035,12 @@ export function struct<F extends StructMembers>(
   members: F,
   options: StructOptions = {},
 ): StructType<F> {
-  checkDeclaration("struct", name, members, options);
   return new StructType("struct", name, members, options);
 }
 
 /**
  * Declares a C union: every member at offset 0, size of the largest rounded up to the alignment.
- * Decoding reads every member; encoding writes the members given, in declaration order.
+ * Decoding reads every member; encoding writes the members given, in the order the value lists them.
  * @throws {@link KernelError} EINVAL when a name is not a C identifier or a member is not a C type
  */
 export function union<F extends StructMembers>(
@@ -942,7 +1048,6 @@ export function union<F extends StructMembers>(
   members: F,
   options: StructOptions = {},
 ): StructType<F> {
-  checkDeclaration("union", name, members, options);
   return new StructType("union", name, members, options);
 }
 

@@ -34,7 +34,8 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
     }
     const need = b >= 0xf0 && b <= 0xf4 ? 3 : b >= 0xe0 ? (b <= 0xef ? 2 : 0) : b >= 0xc2 ? 1 : 0;
     let cp = need === 3 ? b & 7 : need === 2 ? b & 15 : b & 31;
-    let ok = need > 0 && i + need < end + 1;
+    // The whole sequence must lie before `end`: a C string field never borrows bytes of the next member.
+    let ok = need > 0 && i + need < end;
     for (let k = 1; ok && k <= need; k++) {
       const c = bytes[i + k]!;
       if ((c & 0xc0) !== 0x80) ok = false;

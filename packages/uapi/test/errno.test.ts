@@ -28,7 +28,10 @@ describe("errno table against vectors/uapi/errno.json", () => {
     expect(primaries).toHaveLength(131);
     const visible = ERRNO_TABLE.filter((e) => !e.internal);
     expect(visible).toHaveLength(131);
-    expect(visible.length + visible.flatMap((e) => e.aliases).length).toBe(133);
+    // The kernel's aliases EWOULDBLOCK and EDEADLOCK, plus glibc's ENOTSUP (95, = EOPNOTSUPP).
+    expect(visible.flatMap((e) => e.aliases).sort()).toEqual(["EDEADLOCK", "ENOTSUP", "EWOULDBLOCK"]);
+    expect(errnoNumber("ENOTSUP")).toBe(95);
+    expect(errnoName(95)).toBe("EOPNOTSUPP");
   });
 
   it.each(primaries)("$name = $errno, '$message'", ({ name, errno, message }) => {
@@ -68,8 +71,11 @@ describe("errno table against vectors/uapi/errno.json", () => {
 });
 
 describe("errno lookups", () => {
-  it("prints unknown numbers as glibc does", () => {
-    expect(strerror(0)).toBe("Unknown error 0");
+  it("prints 0 and unknown numbers as glibc does", () => {
+    expect(strerror(0)).toBe("Success");
+    expect(strerror(-1)).toBe("Unknown error -1");
+    expect(() => strerror(1.5)).toThrow(/EINVAL: strerror: errno 1.5 is not an integer/);
+    expect(() => strerror("x" as never)).toThrow(/errno x is not an integer/);
     expect(strerror(41)).toBe("Unknown error 41"); // the hole between ELOOP 40 and ENOMSG 42
     expect(strerror(4096)).toBe("Unknown error 4096");
     expect(errnoName(41)).toBeUndefined();
@@ -140,6 +146,23 @@ describe("KernelError", () => {
     );
     expect(() => KernelError.fromReturn(-41)).toThrow(/EINVAL: KernelError: 41 is not a Linux errno/);
     expect(() => new KernelError("EBOGUS" as "EINVAL", "x")).toThrow(/"EBOGUS" is not a Linux errno/);
+  });
+
+  it("is one type across copies of the package (ESM and CJS builds), and subclasses keep instanceof", async () => {
+    // A second, separately evaluated copy of the module stands in for the other build.
+    const { vi } = await import("vitest");
+    vi.resetModules();
+    const copy = "../src/errno.js?copy";
+    const other = (await import(/* @vite-ignore */ copy)) as typeof import("../src/errno.js");
+    const foreign = new other.KernelError("EINVAL", "from the other copy");
+    expect(other.KernelError).not.toBe(KernelError);
+    expect(foreign instanceof KernelError).toBe(true);
+    expect(KernelError.is(foreign, "EINVAL")).toBe(true);
+    class DriverError extends KernelError {}
+    expect(new DriverError("EIO", "x") instanceof DriverError).toBe(true);
+    expect(new KernelError("EIO", "x") instanceof DriverError).toBe(false);
+    expect(new KernelError("EIO", "x").constructor.name).toBe("KernelError");
+    expect({} instanceof KernelError).toBe(false);
   });
 
   it("keeps the cause", () => {

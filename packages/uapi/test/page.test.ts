@@ -42,6 +42,7 @@ describe("page constants (arch/x86/include/asm/page_types.h)", () => {
     expect(PFN_UP(0x12001)).toBe(0x13);
     expect(PFN_PHYS(0x12)).toBe(0x12000);
     expect(PFN_PHYS(2n ** 40n)).toBe(2n ** 52n);
+    expect(PFN_UP(2n ** 64n - 1n)).toBe(0n); // the macro's addition wraps, as PAGE_ALIGN's does
   });
 
   it("TASK_SIZE_MAX is (1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE", () => {
@@ -57,7 +58,12 @@ describe("page constants (arch/x86/include/asm/page_types.h)", () => {
       [() => PAGE_ALIGN(2n ** 64n), 0, /18446744073709551616 is not/],
       [() => offset_in_page(1.5), 0, /1.5 is not/],
       [() => PFN_PHYS(2n ** 60n), 0, /past the 64-bit physical space/],
-      [() => PFN_PHYS(2 ** 50), 0, /past 2\^53; pass a bigint/],
+      [
+        () => PFN_PHYS(2 ** 50),
+        0,
+        /PFN_PHYS: 1125899906842624 gives 4611686018427387904, past 2\^53 - 1; pass a bigint/,
+      ],
+      [() => PAGE_ALIGN(Number.MAX_SAFE_INTEGER), 0, /past 2\^53 - 1; pass a bigint/],
       [() => taskSizeMax(3 as 4), 0, /paging levels 3 is not 4 or 5/],
     ] as const) {
       expect(fn).toThrow(KernelError);
