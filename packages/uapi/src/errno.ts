@@ -174,7 +174,7 @@ export class KernelError extends Error {
 
   /**
    * The error for a negative kernel return value: `KernelError.fromReturn(-14, 'copy failed')`.
-   * @throws {@link KernelError} EINVAL when `ret` is not a negative errno (see {@link isErrValue}) or no Linux errno.
+   * @throws {@link @kbridge/uapi!KernelError} EINVAL when `ret` is not a negative errno (see {@link @kbridge/uapi!isErrValue}) or no Linux errno.
    */
   static fromReturn(ret: number, detail?: string, options?: KernelErrorOptions): KernelError {
     if (!isErrValue(ret)) {

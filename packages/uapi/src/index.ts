@@ -132,3 +132,4 @@ export {
   type ValueOf,
   type ViewOf,
 } from "./struct.js";
+export { utf8Decode, utf8Encode } from "./utf8.js";

@@ -1,6 +1,9 @@
 // UTF-8 for C strings, without depending on TextEncoder/TextDecoder (not in every runtime's type library).
 
-/** Encodes a string as UTF-8 bytes (lone surrogates become U+FFFD, as TextEncoder does). */
+/**
+ * Encodes a string as UTF-8 bytes (lone surrogates become U+FFFD, as TextEncoder does). Works in every
+ * runtime, without TextEncoder.
+ */
 export function utf8Encode(s: string): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < s.length; i++) {
@@ -21,7 +24,10 @@ export function utf8Encode(s: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** Decodes UTF-8 bytes; each byte that starts no valid sequence becomes one U+FFFD. */
+/**
+ * Decodes the UTF-8 bytes of `bytes[start, end)`; each byte that starts no valid sequence becomes one U+FFFD,
+ * and no sequence borrows a byte at or past `end`.
+ */
 export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = "";
   let i = start;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readJsonVector } from "../../../test-support/vectors.js";
 import {
   ERRNO_TABLE,
   Errno,
@@ -11,7 +12,6 @@ import {
   MAX_ERRNO,
   strerror,
 } from "../src/index.js";
-import { readJsonVector } from "./vectors.js";
 
 interface ErrnoVector {
   errnos: { name: string; errno: number; message?: string; aliasOf?: string }[];

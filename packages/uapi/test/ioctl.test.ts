@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { readJsonVector } from "../../../test-support/vectors.js";
 import {
   _IO,
   _IOC,
@@ -26,7 +27,6 @@ import {
   msghdr,
   v4l2_capability,
 } from "../src/index.js";
-import { readJsonVector } from "./vectors.js";
 
 interface IoctlVector {
   name: string;

@@ -3,6 +3,7 @@
 // must have gcc's size, alignment, and offset and size of every member, on x86-64 and on i386.
 
 import { describe, expect, it } from "vitest";
+import { readJsonVector } from "../../../test-support/vectors.js";
 import {
   type Abi,
   aligned,
@@ -43,7 +44,6 @@ import {
   union,
   X86_64,
 } from "../src/index.js";
-import { readJsonVector } from "./vectors.js";
 
 type AbiKey = "x86_64" | "i386";
 

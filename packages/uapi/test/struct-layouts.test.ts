@@ -1,5 +1,6 @@
 // Every struct of vectors/uapi/struct-layouts.json (offsets from gcc, x86-64) declared with the DSL.
 import { describe, expect, it } from "vitest";
+import { readJsonVector } from "../../../test-support/vectors.js";
 import {
   cmsghdr,
   dma_buf_sync,
@@ -26,7 +27,6 @@ import {
   v4l2_capability,
   winsize,
 } from "../src/index.js";
-import { readJsonVector } from "./vectors.js";
 
 interface LayoutVector {
   structs: {

@@ -3,10 +3,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-const root = new URL("../../../vectors/", import.meta.url);
+const root = new URL("../vectors/", import.meta.url);
 
 /** The bytes of `vectors/<folder>/<file>`, after checking them against `vectors/<folder>/SHA256SUMS`. */
-function readVector(folder: string, file: string): Buffer {
+export function readVector(folder: string, file: string): Buffer {
   const sums = readFileSync(new URL(`${folder}/SHA256SUMS`, root), "utf8");
   const line = sums.split("\n").find((l) => l.trim().endsWith(`  ${file}`));
   if (line === undefined) throw new Error(`vectors/${folder}/SHA256SUMS lists no ${file}`);
@@ -19,4 +19,13 @@ function readVector(folder: string, file: string): Buffer {
 /** `vectors/<folder>/<file>` parsed as JSON, after the checksum check. */
 export function readJsonVector<T>(folder: string, file: string): T {
   return JSON.parse(readVector(folder, file).toString("utf8")) as T;
+}
+
+/** `vectors/<folder>/<file>` as JSON Lines (one object per non-empty line), after the checksum check. */
+export function readJsonLines<T>(folder: string, file: string): T[] {
+  return readVector(folder, file)
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as T);
 }

@@ -1,0 +1,49 @@
+// Runs the first ```ts block of a package README with the package's own source standing in for the published
+// package, and returns what it printed next to what its `console.log(…); // …` comments say it prints.
+import { readFileSync } from "node:fs";
+import ts from "typescript";
+import { vi } from "vitest";
+
+/** What a README example printed and what its comments promise, line by line. */
+export interface ReadmeRun {
+  /** The text after `// ` on every `console.log(…)` line, in order. */
+  readonly expected: string[];
+  /** What the example printed (bigints as `5n`, as the console shows them). */
+  readonly printed: string[];
+}
+
+/**
+ * @param readme - URL of the README.md
+ * @param packageName - the name the example imports from (`@kbridge/uapi`)
+ * @param source - the package's own module (`await import("../src/index.js")`)
+ */
+export function runReadmeExample(
+  readme: URL,
+  packageName: string,
+  source: Record<string, unknown>,
+): ReadmeRun {
+  const text = readFileSync(readme, "utf8");
+  const snippet = /```ts\n([\s\S]*?)```/.exec(text)?.[1];
+  if (snippet === undefined) throw new Error(`${readme.pathname} has no \`\`\`ts example`);
+  const expected = snippet
+    .split("\n")
+    .filter((l) => /console\.log\(.*\/\/ /.test(l))
+    .map((l) => l.slice(l.lastIndexOf("// ") + 3));
+  const escaped = packageName.replace(/[/.]/g, "\\$&");
+  const imports = new RegExp(`^import \\{([\\s\\S]*?)\\} from "${escaped}";\\n`, "m").exec(snippet);
+  if (imports === null) throw new Error(`the example does not import from ${packageName}`);
+  // The example is TypeScript (`find(…)!`); strip the types as a reader's compiler would.
+  const body = ts.transpileModule(snippet.replace(imports[0], ""), {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+  }).outputText;
+  const printed: string[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+    printed.push(args.map((a) => (typeof a === "bigint" ? `${a}n` : String(a))).join(" "));
+  });
+  try {
+    new Function("pkg", `const {${imports[1]}} = pkg;\n${body}`)(source);
+  } finally {
+    spy.mockRestore();
+  }
+  return { expected, printed };
+}
