@@ -8,6 +8,9 @@
 //     "figures": [{ "name": "<group>: <task>", "value": <ops/s>, "unit": "ops/s",
 //                   "baseline"?: { "name", "value" }, "ratio"?: value / baseline.value }] }
 //
+// A group that declares `work: { bytes, messages }` (what one operation processes) gets two more figures per
+// task, with the same name and the units "MB/s" and "msg/s".
+//
 // `value` is operations per second at the median: 1e9 / (median ns per operation). `ratio` > 1 means the task
 // is faster than its baseline, < 1 slower; both were measured in the same run, and the ratio is the number
 // to quote (absolute figures move with the machine, ratios much less).
@@ -47,12 +50,17 @@ interface BenchGroup {
   readonly tasks: Readonly<Record<string, TaskFn>>;
   /** Which task is quoted against which baseline of the same group. */
   readonly compare?: readonly { readonly name: string; readonly baseline: string }[];
+  /**
+   * What one operation of every task of the group processes, when that is fixed (a whole capture, say):
+   * the runner then also reports MB/s (`bytes`, 1 MB = 1e6 bytes) and msg/s (`messages`).
+   */
+  readonly work?: { readonly bytes?: number; readonly messages?: number };
 }
 
 interface Figure {
   name: string;
   value: number;
-  unit: "ops/s";
+  unit: "ops/s" | "MB/s" | "msg/s";
   baseline?: { name: string; value: number };
   ratio?: number;
 }
@@ -127,6 +135,11 @@ function checkGroups(file: string, exported: unknown): BenchGroup[] {
         if (!Object.hasOwn(g.tasks, t)) fail(`${file}: group "${g.group}" compares unknown task "${t}"`);
       }
       if (c.name === c.baseline) fail(`${file}: group "${g.group}" compares "${c.name}" with itself`);
+    }
+    for (const [k, v] of Object.entries(g.work ?? {})) {
+      if ((k !== "bytes" && k !== "messages") || typeof v !== "number" || !(v > 0)) {
+        fail(`${file}: group "${g.group}": work.${k} must be a positive number, got ${JSON.stringify(v)}`);
+      }
     }
   }
   return groups as BenchGroup[];
@@ -274,8 +287,21 @@ async function main(): Promise<void> {
     const results = await runGroup(g);
     const byName = new Map(results.map((m) => [m.task, m]));
     const baselineOf = new Map((g.compare ?? []).map((c) => [c.name, byName.get(c.baseline)!]));
+    const bytes = g.work?.bytes;
+    const messages = g.work?.messages;
     const rows: string[][] = [
-      ["task", "ops/s", "median/op", "mean/op", "± rme", "samples", "calls", "vs baseline"],
+      [
+        "task",
+        "ops/s",
+        ...(bytes === undefined ? [] : ["MB/s"]),
+        ...(messages === undefined ? [] : ["msg/s"]),
+        "median/op",
+        "mean/op",
+        "± rme",
+        "samples",
+        "calls",
+        "vs baseline",
+      ],
     ];
     for (const m of results) {
       const value = opsPerSecond(m);
@@ -289,9 +315,15 @@ async function main(): Promise<void> {
         vs = speed(ratio);
       }
       figures.push(figure);
+      if (bytes !== undefined)
+        figures.push({ name: figure.name, value: sig((value * bytes) / 1e6, 4), unit: "MB/s" });
+      if (messages !== undefined)
+        figures.push({ name: figure.name, value: sig(value * messages, 4), unit: "msg/s" });
       rows.push([
         m.task,
         si(value),
+        ...(bytes === undefined ? [] : [si((value * bytes) / 1e6)]),
+        ...(messages === undefined ? [] : [si(value * messages)]),
         ns(m.medianNs),
         ns(m.meanNs),
         `${m.rme.toFixed(2)}%`,
@@ -300,7 +332,8 @@ async function main(): Promise<void> {
         vs,
       ]);
     }
-    out.push("", g.group, table(rows, [false, true, true, true, true, true, true, false]));
+    const right = rows[0]!.map((_, c) => c > 0 && c < rows[0]!.length - 1);
+    out.push("", g.group, table(rows, right));
   }
 
   const file = path.join(dir, "results.json");

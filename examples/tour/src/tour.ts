@@ -1,4 +1,5 @@
 // The tour: each package of kbridge contributes one stop, a few printed lines computed live by the package.
+import { netlinkCodecStop } from "./stops/netlink-codec.js";
 import { uapiStop } from "./stops/uapi.js";
 
 /** One stop of the tour: a title and the lines it prints. */
@@ -8,7 +9,7 @@ export interface Stop {
 }
 
 /** The stops in order; every new package appends its own. */
-export const stops: readonly Stop[] = [uapiStop];
+export const stops: readonly Stop[] = [uapiStop, netlinkCodecStop];
 
 /** Runs every stop and hands each printed line to `print`. */
 export function runTour(print: (line: string) => void): void {

@@ -26,4 +26,15 @@ describe("the tour", () => {
     expect(text).toContain("EFAULT: read: copy_to_user could not write 16 bytes at 0x10");
     expect(text).toContain('ENOTTY (25, "Inappropriate ioctl for device")');
   });
+
+  it("shows netlink-codec building a request and decoding a real kernel reply", () => {
+    const text = output().join("\n");
+    expect(text).toContain("18 00 00 00 16 00 01 03 02 00 00 00 00 00 00 00   nlmsghdr");
+    expect(text).toContain("RTM_NEWADDR inet  127.0.0.1/8");
+    expect(text).toContain("RTM_NEWADDR inet6 fe80::fc:ff:fe00:1/64        ifindex 4");
+    expect(text).toContain("NLMSG_DONE (flags MULTI): the dump is complete");
+    expect(text).toContain(
+      "EBADMSG: parseDatagram: at offset 0: nlmsg_len 40: runs past the end of the datagram (20 bytes left)",
+    );
+  });
 });

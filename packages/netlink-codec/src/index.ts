@@ -24,6 +24,7 @@ export {
   nlmsg_padlen,
   nlmsg_total_size,
 } from "./align.js";
+export { AttrCursor, MsgCursor } from "./cursor.js";
 export { NetlinkParseError } from "./errors.js";
 export {
   type AttrOptions,
