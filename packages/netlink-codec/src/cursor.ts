@@ -4,6 +4,7 @@
 
 import { type ByteOrder, KernelError, utf8Decode } from "@kbridge/uapi";
 import { NLA_HDRLEN } from "./align.js";
+import { get16, get32, get64 } from "./bytes.js";
 import { NetlinkParseError } from "./errors.js";
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, type NlAttr } from "./nlattr.js";
 
@@ -43,17 +44,7 @@ export class AttrCursor {
    * @throws {@link @kbridge/uapi!KernelError} EINVAL when the range is not inside `buf`
    */
   constructor(buf: Uint8Array, start = 0, end = buf?.length, byteOrder: ByteOrder = "little") {
-    if (!(buf instanceof Uint8Array))
-      throw new KernelError("EINVAL", `${String(buf)} is not a Uint8Array`, { op: "AttrCursor" });
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > buf.length) {
-      throw new KernelError(
-        "EINVAL",
-        `range [${start}, ${end}) is not inside a buffer of ${buf.length} bytes`,
-        {
-          op: "AttrCursor",
-        },
-      );
-    }
+    checkRange("AttrCursor", buf, start, end);
     if (byteOrder !== "little" && byteOrder !== "big") {
       throw new KernelError(
         "EINVAL",
@@ -73,17 +64,7 @@ export class AttrCursor {
    * @throws {@link @kbridge/uapi!KernelError} EINVAL when the range is not inside `buf`
    */
   reset(buf: Uint8Array, start = 0, end = buf?.length): this {
-    if (!(buf instanceof Uint8Array))
-      throw new KernelError("EINVAL", `${String(buf)} is not a Uint8Array`, { op: "AttrCursor.reset" });
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > buf.length) {
-      throw new KernelError(
-        "EINVAL",
-        `range [${start}, ${end}) is not inside a buffer of ${buf.length} bytes`,
-        {
-          op: "AttrCursor.reset",
-        },
-      );
-    }
+    checkRange("AttrCursor.reset", buf, start, end);
     return this.point(buf, start, end);
   }
 
@@ -105,7 +86,7 @@ export class AttrCursor {
     const off = this.#next;
     const left = this.#end - off;
     if (left < NLA_HDRLEN) return false;
-    const len = this.#le ? b[off]! | (b[off + 1]! << 8) : (b[off]! << 8) | b[off + 1]!;
+    const len = get16(b, off, this.#le);
     if (len < NLA_HDRLEN)
       throw new NetlinkParseError(
         "EINVAL",
@@ -125,7 +106,7 @@ export class AttrCursor {
         `runs past the end of the attributes (${left} bytes left)`,
       );
     }
-    this.rawType = this.#le ? b[off + 2]! | (b[off + 3]! << 8) : (b[off + 2]! << 8) | b[off + 3]!;
+    this.rawType = get16(b, off + 2, this.#le);
     this.offset = off;
     this.payloadOffset = off + NLA_HDRLEN;
     this.payloadLength = len - NLA_HDRLEN;
@@ -170,32 +151,17 @@ export class AttrCursor {
 
   /** The current payload as a host-order u16. @throws {@link NetlinkParseError} ERANGE when it is not 2 bytes */
   u16(): number {
-    const o = this.#need("nla_get_u16", 2, "u16");
-    const b = this.#buf;
-    return this.#le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
+    return get16(this.#buf, this.#need("nla_get_u16", 2, "u16"), this.#le);
   }
 
   /** The current payload as a host-order u32. @throws {@link NetlinkParseError} ERANGE when it is not 4 bytes */
   u32(): number {
-    const o = this.#need("nla_get_u32", 4, "u32");
-    const b = this.#buf;
-    return (
-      (this.#le
-        ? b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)
-        : (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0
-    );
+    return get32(this.#buf, this.#need("nla_get_u32", 4, "u32"), this.#le);
   }
 
   /** The current payload as a host-order u64 (bigint). @throws {@link NetlinkParseError} ERANGE when it is not 8 bytes */
   u64(): bigint {
-    const o = this.#need("nla_get_u64", 8, "u64");
-    const b = this.#buf;
-    const w = (p: number) =>
-      (this.#le
-        ? b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)
-        : (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
-    const [lo, hi] = this.#le ? [w(o), w(o + 4)] : [w(o + 4), w(o)];
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    return get64(this.#buf, this.#need("nla_get_u64", 8, "u64"), this.#le);
   }
 
   /** The current payload as a string: the bytes before the first NUL (or all), UTF-8. */
@@ -317,7 +283,7 @@ export class MsgCursor {
       return false;
     }
     const le = this.#le;
-    const len = read32(b, off, le);
+    const len = get32(b, off, le);
     if (len < 16)
       throw new NetlinkParseError(
         "EBADMSG",
@@ -338,10 +304,10 @@ export class MsgCursor {
       );
     }
     this.len = len;
-    this.type = le ? b[off + 4]! | (b[off + 5]! << 8) : (b[off + 4]! << 8) | b[off + 5]!;
-    this.flags = le ? b[off + 6]! | (b[off + 7]! << 8) : (b[off + 6]! << 8) | b[off + 7]!;
-    this.seq = read32(b, off + 8, le);
-    this.pid = read32(b, off + 12, le);
+    this.type = get16(b, off + 4, le);
+    this.flags = get16(b, off + 6, le);
+    this.seq = get32(b, off + 8, le);
+    this.pid = get32(b, off + 12, le);
     this.offset = off;
     this.#next = off + len + ((4 - (len & 3)) & 3);
     return true;
@@ -382,10 +348,14 @@ export class MsgCursor {
   }
 }
 
-function read32(b: Uint8Array, o: number, le: boolean): number {
-  return (
-    (le
-      ? b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)
-      : (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0
-  );
+function checkRange(op: string, buf: unknown, start: number, end: number): void {
+  if (!(buf instanceof Uint8Array))
+    throw new KernelError("EINVAL", `${String(buf)} is not a Uint8Array`, { op });
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > buf.length) {
+    throw new KernelError(
+      "EINVAL",
+      `range [${start}, ${end}) is not inside a buffer of ${buf.length} bytes`,
+      { op },
+    );
+  }
 }

@@ -4,6 +4,7 @@
 import type { ByteOrder } from "@kbridge/uapi";
 import { KernelError, utf8Decode } from "@kbridge/uapi";
 import { NLA_HDRLEN } from "./align.js";
+import { get16, get32, get64 } from "./bytes.js";
 import { NetlinkParseError } from "./errors.js";
 
 /** `NLA_F_NESTED` (bit 15): the payload is itself a stream of attributes. */
@@ -79,8 +80,8 @@ export function parseAttrs(buf: Uint8Array, start = 0, end = buf?.length, option
   const out: NlAttr[] = [];
   let off = start;
   while (end - off >= NLA_HDRLEN) {
-    const len = le ? buf[off]! | (buf[off + 1]! << 8) : (buf[off]! << 8) | buf[off + 1]!;
-    const raw = le ? buf[off + 2]! | (buf[off + 3]! << 8) : (buf[off + 2]! << 8) | buf[off + 3]!;
+    const len = get16(buf, off, le);
+    const raw = get16(buf, off + 2, le);
     if (len < NLA_HDRLEN) {
       throw new NetlinkParseError(
         "EINVAL",
@@ -140,22 +141,6 @@ function need(a: NlAttr, op: string, size: number, what: string): void {
   }
 }
 
-function rd(p: Uint8Array, size: 1 | 2 | 4, le: boolean): number {
-  if (size === 1) return p[0]!;
-  if (size === 2) return le ? p[0]! | (p[1]! << 8) : (p[0]! << 8) | p[1]!;
-  return (
-    (le
-      ? p[0]! | (p[1]! << 8) | (p[2]! << 16) | (p[3]! << 24)
-      : (p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0
-  );
-}
-
-function rd64(p: Uint8Array, le: boolean): bigint {
-  const a = rd(p.subarray(0, 4), 4, le);
-  const b = rd(p.subarray(4, 8), 4, le);
-  return le ? (BigInt(b) << 32n) | BigInt(a) : (BigInt(a) << 32n) | BigInt(b);
-}
-
 /** `nla_get_u8()`: an 8-bit payload. @throws {@link NetlinkParseError} ERANGE when the payload is not 1 byte */
 export function nlaGetU8(a: NlAttr): number {
   need(a, "nla_get_u8", 1, "u8");
@@ -165,19 +150,19 @@ export function nlaGetU8(a: NlAttr): number {
 /** `nla_get_u16()` in host order (or `byteOrder`). @throws {@link NetlinkParseError} ERANGE when not 2 bytes */
 export function nlaGetU16(a: NlAttr, byteOrder: ByteOrder = "little"): number {
   need(a, "nla_get_u16", 2, "u16");
-  return rd(a.payload, 2, byteOrder === "little");
+  return get16(a.payload, 0, byteOrder === "little");
 }
 
 /** `nla_get_u32()` in host order (or `byteOrder`). @throws {@link NetlinkParseError} ERANGE when not 4 bytes */
 export function nlaGetU32(a: NlAttr, byteOrder: ByteOrder = "little"): number {
   need(a, "nla_get_u32", 4, "u32");
-  return rd(a.payload, 4, byteOrder === "little");
+  return get32(a.payload, 0, byteOrder === "little");
 }
 
 /** `nla_get_u64()` as a bigint. @throws {@link NetlinkParseError} ERANGE when not 8 bytes */
 export function nlaGetU64(a: NlAttr, byteOrder: ByteOrder = "little"): bigint {
   need(a, "nla_get_u64", 8, "u64");
-  return rd64(a.payload, byteOrder === "little");
+  return get64(a.payload, 0, byteOrder === "little");
 }
 
 /** `nla_get_s8()`. */
@@ -222,14 +207,14 @@ export function nlaGetBe64(a: NlAttr): bigint {
 export function nlaGetUint(a: NlAttr, byteOrder: ByteOrder = "little"): bigint {
   if (a?.payload?.length === 4) return BigInt(nlaGetU32(a, byteOrder));
   need(a, "nla_get_uint", 8, "uint (4 or 8 bytes)");
-  return rd64(a.payload, byteOrder === "little");
+  return get64(a.payload, 0, byteOrder === "little");
 }
 
 /** `nla_get_sint()` (NLA_SINT, 6.7+): a 4- or 8-byte signed payload, as a bigint. */
 export function nlaGetSint(a: NlAttr, byteOrder: ByteOrder = "little"): bigint {
   if (a?.payload?.length === 4) return BigInt(nlaGetS32(a, byteOrder));
   need(a, "nla_get_sint", 8, "sint (4 or 8 bytes)");
-  return BigInt.asIntN(64, rd64(a.payload, byteOrder === "little"));
+  return BigInt.asIntN(64, get64(a.payload, 0, byteOrder === "little"));
 }
 
 /** `nla_get_flag()`: a flag attribute is true by its presence; its payload must be empty. */
@@ -250,7 +235,7 @@ export interface Bitfield32 {
 export function nlaGetBitfield32(a: NlAttr, byteOrder: ByteOrder = "little"): Bitfield32 {
   need(a, "nla_get_bitfield32", 8, "bitfield32");
   const le = byteOrder === "little";
-  return { value: rd(a.payload.subarray(0, 4), 4, le), selector: rd(a.payload.subarray(4, 8), 4, le) };
+  return { value: get32(a.payload, 0, le), selector: get32(a.payload, 4, le) };
 }
 
 /**

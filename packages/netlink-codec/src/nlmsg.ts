@@ -4,6 +4,7 @@
 import type { ByteOrder } from "@kbridge/uapi";
 import { KernelError } from "@kbridge/uapi";
 import { NLMSG_HDRLEN } from "./align.js";
+import { get16, get32, put16, put32 } from "./bytes.js";
 import { NetlinkParseError } from "./errors.js";
 
 /** `NLMSG_NOOP` (1): nothing; to be ignored. */
@@ -152,16 +153,6 @@ export interface HeaderOptions {
   readonly byteOrder?: ByteOrder;
 }
 
-function u32(b: Uint8Array, o: number, le: boolean): number {
-  return le
-    ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
-    : ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-function u16(b: Uint8Array, o: number, le: boolean): number {
-  return le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
-}
-
 function isLittle(options: HeaderOptions | undefined, op: string): boolean {
   const order = options?.byteOrder ?? "little";
   if (order !== "little" && order !== "big") {
@@ -196,11 +187,11 @@ export function readNlmsghdr(buf: Uint8Array, offset = 0, options?: HeaderOption
     );
   }
   return {
-    len: u32(buf, offset, le),
-    type: u16(buf, offset + 4, le),
-    flags: u16(buf, offset + 6, le),
-    seq: u32(buf, offset + 8, le),
-    pid: u32(buf, offset + 12, le),
+    len: get32(buf, offset, le),
+    type: get16(buf, offset + 4, le),
+    flags: get16(buf, offset + 6, le),
+    seq: get32(buf, offset + 8, le),
+    pid: get32(buf, offset + 12, le),
   };
 }
 
@@ -250,25 +241,6 @@ export function writeNlmsghdr(
   put32(buf, offset + 12, hdr.pid, le);
 }
 
-function put32(b: Uint8Array, o: number, v: number, le: boolean): void {
-  if (le) {
-    b[o] = v;
-    b[o + 1] = v >>> 8;
-    b[o + 2] = v >>> 16;
-    b[o + 3] = v >>> 24;
-  } else {
-    b[o] = v >>> 24;
-    b[o + 1] = v >>> 16;
-    b[o + 2] = v >>> 8;
-    b[o + 3] = v;
-  }
-}
-
-function put16(b: Uint8Array, o: number, v: number, le: boolean): void {
-  b[o + (le ? 0 : 1)] = v;
-  b[o + (le ? 1 : 0)] = v >>> 8;
-}
-
 /**
  * Splits a datagram into its messages, as `NLMSG_OK`/`NLMSG_NEXT` walk it, checking every header first:
  * `nlmsg_len` below 16 or past the end of the datagram, a tail too short for a header, or non-zero bytes
@@ -309,7 +281,7 @@ export function parseDatagram(buf: Uint8Array, options?: HeaderOptions): NlMessa
       }
       break; // zero padding after the last message
     }
-    const len = u32(buf, off, le);
+    const len = get32(buf, off, le);
     if (len < NLMSG_HDRLEN) {
       throw new NetlinkParseError(
         "EBADMSG",
@@ -333,10 +305,10 @@ export function parseDatagram(buf: Uint8Array, options?: HeaderOptions): NlMessa
     out.push({
       offset: off,
       len,
-      type: u16(buf, off + 4, le),
-      flags: u16(buf, off + 6, le),
-      seq: u32(buf, off + 8, le),
-      pid: u32(buf, off + 12, le),
+      type: get16(buf, off + 4, le),
+      flags: get16(buf, off + 6, le),
+      seq: get32(buf, off + 8, le),
+      pid: get32(buf, off + 12, le),
       payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
     });
     off += len + ((4 - (len & 3)) & 3);

@@ -3,6 +3,7 @@
 
 import { type ByteOrder, KernelError, utf8Encode } from "@kbridge/uapi";
 import { NLA_HDRLEN, NLMSG_HDRLEN } from "./align.js";
+import { put16, put32 } from "./bytes.js";
 import { NLA_F_NESTED, NLA_TYPE_MASK } from "./nlattr.js";
 
 /** The header fields of a message to build; `nlmsg_len` is computed by {@link NlWriter.endMessage}. */
@@ -88,26 +89,6 @@ export class NlWriter {
     return at;
   }
 
-  #u16(o: number, v: number): void {
-    this.#buf[o + (this.#le ? 0 : 1)] = v;
-    this.#buf[o + (this.#le ? 1 : 0)] = v >>> 8;
-  }
-
-  #u32(o: number, v: number, le = this.#le): void {
-    const b = this.#buf;
-    if (le) {
-      b[o] = v;
-      b[o + 1] = v >>> 8;
-      b[o + 2] = v >>> 16;
-      b[o + 3] = v >>> 24;
-    } else {
-      b[o] = v >>> 24;
-      b[o + 1] = v >>> 16;
-      b[o + 2] = v >>> 8;
-      b[o + 3] = v;
-    }
-  }
-
   #inMessage(op: string): void {
     if (this.#msg < 0) throw bad("EINVAL", op, "no message is open (call beginMessage first)");
   }
@@ -129,11 +110,11 @@ export class NlWriter {
         throw bad("EINVAL", "nlmsg_put", `${name} ${String(v)} is out of range 0..${max}`);
     }
     const at = this.#reserve(NLMSG_HDRLEN);
-    this.#u32(at, NLMSG_HDRLEN);
-    this.#u16(at + 4, type);
-    this.#u16(at + 6, flags);
-    this.#u32(at + 8, seq);
-    this.#u32(at + 12, pid);
+    put32(this.#buf, at, NLMSG_HDRLEN, this.#le);
+    put16(this.#buf, at + 4, type, this.#le);
+    put16(this.#buf, at + 6, flags, this.#le);
+    put32(this.#buf, at + 8, seq, this.#le);
+    put32(this.#buf, at + 12, pid, this.#le);
     this.#msg = at;
     return at;
   }
@@ -169,8 +150,8 @@ export class NlWriter {
       );
     }
     const at = this.#reserve(NLA_HDRLEN + payload.length + pad(payload.length));
-    this.#u16(at, NLA_HDRLEN + payload.length);
-    this.#u16(at + 2, rawType);
+    put16(this.#buf, at, NLA_HDRLEN + payload.length, this.#le);
+    put16(this.#buf, at + 2, rawType, this.#le);
     this.#buf.set(payload, at + NLA_HDRLEN);
   }
 
@@ -325,7 +306,7 @@ export class NlWriter {
       );
     }
     const at = this.#reserve(NLA_HDRLEN);
-    this.#u16(at + 2, flagged ? type | NLA_F_NESTED : type);
+    put16(this.#buf, at + 2, flagged ? type | NLA_F_NESTED : type, this.#le);
     this.#nests.push(at);
     return { offset: at };
   }
@@ -348,7 +329,7 @@ export class NlWriter {
     if (len > 0xffff)
       throw bad("EMSGSIZE", "nla_nest_end", `nest of ${len} bytes exceeds the 65535 an nla_len can count`);
     this.#nests.pop();
-    this.#u16(top, len);
+    put16(this.#buf, top, len, this.#le);
   }
 
   /**
@@ -365,7 +346,7 @@ export class NlWriter {
       );
     }
     const len = this.#len - this.#msg;
-    this.#u32(this.#msg, len);
+    put32(this.#buf, this.#msg, len, this.#le);
     this.#msg = -1;
     return len;
   }
