@@ -34,6 +34,11 @@ describe("the tour", () => {
     expect(text).toContain("RTM_NEWADDR inet6 fe80::fc:ff:fe00:1/64        ifindex 4");
     expect(text).toContain("NLMSG_DONE (flags MULTI): the dump is complete");
     expect(text).toContain(
+      "RTM_SETLINK lo with a 2-byte IFLA_MTU; the kernel answered NLMSG_ERROR -34 (ERANGE):",
+    );
+    expect(text).toContain("offset 32 in the request is IFLA_MTU (attribute type 4)");
+    expect(text).toContain("the policy it failed: u32 in 0..4294967295");
+    expect(text).toContain(
       "EBADMSG: parseDatagram: at offset 0: nlmsg_len 40: runs past the end of the datagram (20 bytes left)",
     );
   });

@@ -7,6 +7,18 @@
  */
 
 export {
+  type AckInit,
+  type AttrPathStep,
+  attrPathAt,
+  buildAck,
+  decodeAck,
+  decodeDone,
+  type ExtAck,
+  NLMSGERR_ATTR,
+  type NlAck,
+  type NlDone,
+} from "./ack.js";
+export {
   NLA_ALIGN,
   NLA_ALIGNTO,
   NLA_HDRLEN,

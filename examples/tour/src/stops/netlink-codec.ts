@@ -2,6 +2,8 @@
 // decoded, and a malformed datagram refused with the place and the value.
 import { readFileSync } from "node:fs";
 import {
+  attrPathAt,
+  decodeAck,
   NLM_F,
   NLMSG_DONE,
   NlWriter,
@@ -11,6 +13,7 @@ import {
   nlmsgFlagNames,
   parseAttrs,
   parseDatagram,
+  type RawAttr,
 } from "@kbridge/netlink-codec";
 import type { Stop } from "../tour.js";
 
@@ -68,6 +71,46 @@ function replyLines(): string[] {
   return lines;
 }
 
+function extAckLines(): string[] {
+  // RTM_SETLINK on lo with a 2-byte IFLA_MTU, and what Linux 6.18 answered (vectors/netlink/).
+  const dir = new URL("../../../../vectors/netlink/", import.meta.url);
+  const request = new Uint8Array(readFileSync(new URL("netns1000-extack-policy-mtu-u16.req.bin", dir)));
+  const reply = new Uint8Array(readFileSync(new URL("netns1000-extack-policy-mtu-u16.bin", dir)));
+  const ack = decodeAck(parseDatagram(reply)[0]!);
+  const [bad] = attrPathAt(request, ack.extack?.offs ?? 0, 16);
+  const names: Record<number, string> = { 4: "IFLA_MTU" };
+  const attrLen = bad ? request[bad.offset]! | (request[bad.offset + 1]! << 8) : 0;
+  return [
+    `RTM_SETLINK lo with a ${attrLen - 4}-byte IFLA_MTU; the kernel answered NLMSG_ERROR ${ack.error} (${ack.code}):`,
+    `  message: "${ack.extack?.msg}"`,
+    `  offset ${ack.extack?.offs} in the request is ${bad ? `${names[bad.type] ?? `type ${bad.type}`} (attribute type ${bad.type})` : "no attribute"}`,
+    `  the policy it failed: ${describePolicy(ack.extack?.policy ?? [])}`,
+  ];
+}
+
+// NL_POLICY_TYPE_ATTR_TYPE (1) names the attribute type (NL_ATTR_TYPE_U32 = 4 …); MIN/MAX_VALUE_U (4, 5) its range.
+function describePolicy(policy: readonly RawAttr[]): string {
+  const attrTypes: Record<number, string> = {
+    2: "u8",
+    3: "u16",
+    4: "u32",
+    5: "u64",
+    11: "string",
+    12: "nul-string",
+  };
+  const value = (t: number) => {
+    const a = policy.find((x) => x.rawType === t);
+    if (a === undefined || !("payload" in a)) return undefined;
+    const dv = new DataView(a.payload.buffer, a.payload.byteOffset, a.payload.length);
+    return a.payload.length === 8 ? dv.getBigUint64(0, true) : BigInt(dv.getUint32(0, true));
+  };
+  const type = value(1);
+  const min = value(4);
+  const max = value(5);
+  const name = type === undefined ? "unknown type" : (attrTypes[Number(type)] ?? `NL_ATTR_TYPE ${type}`);
+  return min !== undefined && max !== undefined ? `${name} in ${min}..${max}` : name;
+}
+
 function errorLines(): string[] {
   const bad = Uint8Array.from([40, 0, 0, 0, 16, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   try {
@@ -84,5 +127,5 @@ function errorLines(): string[] {
 /** The netlink-codec stop of the tour. */
 export const netlinkCodecStop: Stop = {
   title: "@kbridge/netlink-codec: netlink messages, byte for byte",
-  lines: () => [...requestLines(), "", ...replyLines(), "", ...errorLines()],
+  lines: () => [...requestLines(), "", ...replyLines(), "", ...extAckLines(), "", ...errorLines()],
 };
