@@ -37,6 +37,7 @@ export {
   nlmsg_total_size,
 } from "./align.js";
 export { AttrCursor, MsgCursor } from "./cursor.js";
+export { type DumpOptions, DumpReader, readDump, readDumpAsync } from "./dump.js";
 export { NetlinkParseError } from "./errors.js";
 export {
   type AttrOptions,
