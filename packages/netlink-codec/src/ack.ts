@@ -240,8 +240,9 @@ export interface AckInit {
  * Builds the NLMSG_ERROR the kernel sends for `request` (one whole message). Models
  * net/netlink/af_netlink.c `netlink_ack()`: the request's payload is echoed for an error unless
  * `capAck` (else NLM_F_CAPPED); with `extAck`, MSG and COOKIE are written when present, and for an error
- * also OFFS (only if it points into the request), POLICY (a nest with NLA_F_NESTED), MISS_TYPE and
- * MISS_NEST (only if inside the request), in that order, and NLM_F_ACK_TLVS is set.
+ * also OFFS (only if it points into the request), POLICY (a nest with NLA_F_NESTED; an empty one is not
+ * written), MISS_TYPE (when not 0) and MISS_NEST (only if inside the request), in that order. NLM_F_ACK_TLVS is
+ * set when the extack holds any of them, as `netlink_ack_tlv_len()` counts, even if none ends up written.
  * @throws {@link @kbridge/uapi!KernelError} EINVAL for a request that is not one whole message or an error that is no errno
  */
 export function buildAck(request: Uint8Array, init: AckInit): Uint8Array {
@@ -275,15 +276,31 @@ export function buildAck(request: Uint8Array, init: AckInit): Uint8Array {
     b.set(s);
     tlvs.push([NLMSGERR_ATTR.MSG, b]);
   }
-  if (x?.cookie !== undefined) tlvs.push([NLMSGERR_ATTR.COOKIE, x.cookie]);
+  if (x?.cookie !== undefined && x.cookie.length > 0) tlvs.push([NLMSGERR_ATTR.COOKIE, x.cookie]);
+  // netlink_ack_tlv_len() decides NLM_F_ACK_TLVS from what the extack holds, before netlink_ack_tlv_fill()
+  // drops an OFFS/MISS_NEST outside the request or a policy the dump writer skips: the flag can come alone.
+  let announced = tlvs.length > 0;
   if (error !== 0 && x !== undefined) {
-    if (inside(x.offs)) tlvs.push([NLMSGERR_ATTR.OFFS, u32(x.offs!)]);
-    if (x.policy !== undefined) tlvs.push([NLMSGERR_ATTR.POLICY | NLA_F_NESTED, x.policy]);
-    if (x.missType !== undefined) tlvs.push([NLMSGERR_ATTR.MISS_TYPE, u32(x.missType)]);
-    if (inside(x.missNest)) tlvs.push([NLMSGERR_ATTR.MISS_NEST, u32(x.missNest!)]);
+    if (x.offs !== undefined) {
+      announced = true;
+      if (inside(x.offs)) tlvs.push([NLMSGERR_ATTR.OFFS, u32(x.offs)]);
+    }
+    if (x.policy !== undefined) {
+      announced = true;
+      // An empty policy stands for one the dump writer skips (NLA_UNSPEC, NLA_REJECT, BE16/BE32): no TLV.
+      if (x.policy.length > 0) tlvs.push([NLMSGERR_ATTR.POLICY | NLA_F_NESTED, x.policy]);
+    }
+    if (x.missType !== undefined && x.missType !== 0) {
+      announced = true;
+      tlvs.push([NLMSGERR_ATTR.MISS_TYPE, u32(x.missType)]);
+    }
+    if (x.missNest !== undefined) {
+      announced = true;
+      if (inside(x.missNest)) tlvs.push([NLMSGERR_ATTR.MISS_NEST, u32(x.missNest)]);
+    }
   }
   let flags = echo ? 0 : NLM_F.CAPPED;
-  if (tlvs.length > 0) flags |= NLM_F.ACK_TLVS;
+  if (announced) flags |= NLM_F.ACK_TLVS;
   const w = new NlWriter({ byteOrder, capacity: 64 + request.length });
   w.beginMessage({ type: NLMSG_ERROR, flags, seq: req.seq, pid: portid });
   const head = new Uint8Array(4);
