@@ -85,5 +85,21 @@ export {
   readNlmsghdr,
   writeNlmsghdr,
 } from "./nlmsg.js";
+export {
+  type ExtAckOut,
+  MAX_POLICY_RECURSION_DEPTH,
+  NL_POLICY_TYPE_ATTR,
+  NL_VALIDATE,
+  type NlaPolicy,
+  type NlaType,
+  type NlaValidation,
+  nlaParse,
+  nlaTypeId,
+  nlmsgParse,
+  type ParseResult,
+  type Policy,
+  type PolicyParseOptions,
+  policyAttrs,
+} from "./policy.js";
 export { decodeRawAttrs, encodeRawAttrs, type RawAttr } from "./rawtree.js";
 export { type MessageInit, type Nest, NLA_MAX_PAYLOAD, NlWriter } from "./writer.js";
