@@ -102,4 +102,23 @@ export {
   policyAttrs,
 } from "./policy.js";
 export { decodeRawAttrs, encodeRawAttrs, type RawAttr } from "./rawtree.js";
+export {
+  EMSGSIZE,
+  nlaNestCancel,
+  nlaNestEnd,
+  nlaNestStart,
+  nlaPut,
+  nlaPutFlag,
+  nlaPutString,
+  nlaPutU8,
+  nlaPutU16,
+  nlaPutU32,
+  nlmsgAppend,
+  nlmsgEnd,
+  nlmsgLen,
+  nlmsgNew,
+  nlmsgPut,
+  nlmsgTrim,
+} from "./skb-netlink.js";
+export { SKB_SIZES_X86_64, SkBuff, type SkbSizes } from "./skbuff.js";
 export { type MessageInit, type Nest, NLA_MAX_PAYLOAD, NlWriter } from "./writer.js";
