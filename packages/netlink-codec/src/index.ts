@@ -86,6 +86,17 @@ export {
   writeNlmsghdr,
 } from "./nlmsg.js";
 export {
+  ARPHRD_NETLINK,
+  LINKTYPE_NETLINK,
+  PACKET_HOST,
+  PACKET_OUTGOING,
+  type Pcap,
+  type PcapRecord,
+  type PcapRecordInit,
+  readPcap,
+  writePcap,
+} from "./pcap.js";
+export {
   type ExtAckOut,
   MAX_POLICY_RECURSION_DEPTH,
   NL_POLICY_TYPE_ATTR,
