@@ -36,6 +36,7 @@ export {
   nlmsg_padlen,
   nlmsg_total_size,
 } from "./align.js";
+export { type AnnotateOptions, type Annotation, annotate, familyHeaderLength, hexdump } from "./annotate.js";
 export { AttrCursor, MsgCursor } from "./cursor.js";
 export { type DumpOptions, DumpReader, readDump, readDumpAsync } from "./dump.js";
 export { NetlinkParseError } from "./errors.js";
