@@ -24,14 +24,18 @@ describe("annotate", () => {
   it.each(captures.map((c) => [c.file, c] as const))("labels every byte of %s exactly once", (_f, c) => {
     for (const d of datagrams(c)) {
       const a = annotate(d, { protocol: c.protocol });
+      // One expect per datagram, not per range: the big dump has 300,000 ranges.
       let covered = 0;
+      let problem = "";
       for (const x of a) {
-        expect(x.offset, x.label).toBe(covered);
-        expect(x.length).toBeGreaterThan(0);
+        if (x.offset !== covered || x.length <= 0)
+          problem ||= `range "${x.label}" at ${x.offset}, expected ${covered}`;
+        if (x.label.startsWith("malformed") || x.label === "trailing bytes")
+          problem ||= `${x.label} at ${x.offset}`;
         covered += x.length;
       }
+      expect(problem).toBe("");
       expect(covered).toBe(d.length);
-      expect(a.some((x) => x.label.startsWith("malformed") || x.label === "trailing bytes")).toBe(false);
     }
   });
 
