@@ -8,6 +8,7 @@ import { get16, get32 } from "./bytes.js";
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK } from "./nlattr.js";
 import {
   type FlagContext,
+  familyHeaderLength,
   NLM_F,
   NLMSG_DONE,
   NLMSG_ERROR,
@@ -36,21 +37,6 @@ export interface AnnotateOptions {
   readonly headerLength?: (msg: NlMessage) => number;
   /** Byte order; `'little'` by default. */
   readonly byteOrder?: ByteOrder;
-}
-
-/**
- * The family header of a message as the kernel's families define it: rtnetlink link 16 (ifinfomsg), address 8
- * (ifaddrmsg), route 12 (rtmsg), neighbour 12 (ndmsg), rule 12 (fib_rule_hdr); genetlink 4 (genlmsghdr).
- * Control messages have none (their payload is described on its own). Unknown types: 0.
- */
-export function familyHeaderLength(protocol: number, type: number): number {
-  if (type < 0x10) return 0;
-  if (protocol === 16) return 4;
-  if (protocol === 0) {
-    const kind = (type - 16) >> 2; // RTM_* come in groups of four (NEW, DEL, GET, SET)
-    return [16, 8, 12, 12, 12][kind] ?? 0;
-  }
-  return 0;
 }
 
 function attrs(

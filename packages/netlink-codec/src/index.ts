@@ -36,7 +36,7 @@ export {
   nlmsg_padlen,
   nlmsg_total_size,
 } from "./align.js";
-export { type AnnotateOptions, type Annotation, annotate, familyHeaderLength, hexdump } from "./annotate.js";
+export { type AnnotateOptions, type Annotation, annotate, hexdump } from "./annotate.js";
 export { AttrCursor, MsgCursor } from "./cursor.js";
 export { type DumpOptions, DumpReader, readDump, readDumpAsync } from "./dump.js";
 export { NetlinkParseError } from "./errors.js";
@@ -71,6 +71,7 @@ export {
 } from "./nlattr.js";
 export {
   type FlagContext,
+  familyHeaderLength,
   type HeaderOptions,
   NLM_F,
   NLMSG_DONE,
@@ -113,7 +114,14 @@ export {
   type PolicyParseOptions,
   policyAttrs,
 } from "./policy.js";
-export { decodeRawAttrs, encodeRawAttrs, type RawAttr } from "./rawtree.js";
+export {
+  decodeRawAttrs,
+  decodeRawMessages,
+  encodeRawAttrs,
+  encodeRawMessages,
+  type RawAttr,
+  type RawMessage,
+} from "./rawtree.js";
 export {
   EMSGSIZE,
   nlaNestCancel,

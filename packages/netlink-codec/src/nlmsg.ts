@@ -315,3 +315,18 @@ export function parseDatagram(buf: Uint8Array, options?: HeaderOptions): NlMessa
   }
   return out;
 }
+
+/**
+ * The family header of a message as the kernel's families define it: rtnetlink link 16 (ifinfomsg), address 8
+ * (ifaddrmsg), route 12 (rtmsg), neighbour 12 (ndmsg), rule 12 (fib_rule_hdr); genetlink 4 (genlmsghdr).
+ * Control messages have none (their payload is described on its own). Unknown types: 0.
+ */
+export function familyHeaderLength(protocol: number, type: number): number {
+  if (type < 0x10) return 0;
+  if (protocol === 16) return 4;
+  if (protocol === 0) {
+    const kind = (type - 16) >> 2; // RTM_* come in groups of four (NEW, DEL, GET, SET)
+    return [16, 8, 12, 12, 12][kind] ?? 0;
+  }
+  return 0;
+}

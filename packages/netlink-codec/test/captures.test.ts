@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { readJsonLines, readVector } from "../../../test-support/vectors.js";
 import {
   decodeRawAttrs,
+  decodeRawMessages,
   encodeRawAttrs,
+  encodeRawMessages,
   NLA_F_NESTED,
   NLM_F,
   NLMSG_ALIGN,
@@ -94,6 +96,10 @@ describe.each(manifest)("$file", (c) => {
     expect(bytes).toBe(c.total_bytes);
     expect(count).toBe(c.messages);
     expect(types).toEqual(c.types);
+  });
+
+  it("re-encodes every datagram byte for byte through decodeRawMessages / encodeRawMessages", () => {
+    for (const d of datagrams(c)) expectSameBytes(encodeRawMessages(decodeRawMessages(d, c.protocol)), d);
   });
 
   it("re-encodes every message byte for byte from its raw tree", () => {
