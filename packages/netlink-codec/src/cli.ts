@@ -1,0 +1,248 @@
+// nlcodec: the command line of @kbridge/netlink-codec (Node only; the library itself never imports node:*).
+//   nlcodec decode   <file.bin> [--lens file] [--proto route|generic|N] [--json]
+//   nlcodec reencode <file.bin> [--lens file] [--proto …] -o out.bin
+//   nlcodec hexdump  <file.bin> [--lens file] [--proto …]
+//   nlcodec pcap     <file.bin> [--lens file] [--proto …] -o out.pcap
+// Bad or truncated input gives one line naming the offset and field, and exit code 1.
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { KernelError } from "@kbridge/uapi";
+import { decodeAck, decodeDone } from "./ack.js";
+import { annotate, hexdump } from "./annotate.js";
+import { NLMSG_DONE, NLMSG_ERROR, type NlMessage, nlmsgFlagNames, parseDatagram } from "./nlmsg.js";
+import { PACKET_HOST, writePcap } from "./pcap.js";
+import { decodeRawMessages, encodeRawMessages, type RawAttr } from "./rawtree.js";
+
+const USAGE = `usage: nlcodec <command> <file.bin> [options]
+
+commands:
+  decode     print every datagram's messages (--json for JSON)
+  reencode   decode to raw trees and encode again; -o writes the result, and it must equal the input
+  hexdump    every byte labelled with its field
+  pcap       write a LINKTYPE_NETLINK pcap (-o out.pcap) that tshark and Wireshark dissect
+
+options:
+  --lens <file>      datagram lengths, one per line (default: <file>.lens beside <file>.bin, else one datagram)
+  --proto <p>        route (0), generic (16) or a number: picks the family header sizes (default: route)
+  --json             JSON output for decode
+  -o, --output <f>   output file for reencode and pcap
+  -h, --help         this text`;
+
+class UsageError extends Error {}
+
+function protocolOf(p: string | undefined): number {
+  if (p === undefined || p === "route") return 0;
+  if (p === "generic") return 16;
+  const n = Number(p);
+  if (!Number.isInteger(n) || n < 0 || n > 31)
+    throw new UsageError(`--proto ${p}: expected route, generic or 0..31`);
+  return n;
+}
+
+function datagramsOf(file: string, lensFile: string | undefined): Uint8Array[] {
+  const bin = new Uint8Array(readFileSync(file));
+  const lensPath =
+    lensFile ??
+    (file.endsWith(".bin") && existsSync(`${file.slice(0, -4)}.lens`)
+      ? `${file.slice(0, -4)}.lens`
+      : undefined);
+  if (lensPath === undefined) return [bin];
+  const lens = readFileSync(lensPath, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l, i) => {
+      const n = Number(l.trim());
+      if (!Number.isInteger(n) || n <= 0)
+        throw new UsageError(`${lensPath}:${i + 1}: "${l.trim()}" is not a datagram length`);
+      return n;
+    });
+  const total = lens.reduce((a, b) => a + b, 0);
+  if (total !== bin.length)
+    throw new UsageError(`${lensPath}: the lengths add up to ${total}, ${file} has ${bin.length} bytes`);
+  const out: Uint8Array[] = [];
+  let off = 0;
+  for (const n of lens) {
+    out.push(bin.subarray(off, off + n));
+    off += n;
+  }
+  return out;
+}
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function attrJson(a: RawAttr): unknown {
+  const type = a.rawType & 0x3fff;
+  const flags = [a.rawType & 0x8000 ? "NESTED" : "", a.rawType & 0x4000 ? "NET_BYTEORDER" : ""].filter(
+    Boolean,
+  );
+  return "children" in a
+    ? { type, ...(flags.length ? { flags } : {}), attrs: a.children.map(attrJson) }
+    : { type, ...(flags.length ? { flags } : {}), payload: hex(a.payload) };
+}
+
+function messageJson(m: NlMessage, raw: ReturnType<typeof decodeRawMessages>[number]): unknown {
+  const base = {
+    len: m.len,
+    type: m.type,
+    flags: nlmsgFlagNames(m.flags, m.type === NLMSG_ERROR ? "ack" : "other"),
+    seq: m.seq,
+    pid: m.pid,
+  };
+  if (m.type === NLMSG_ERROR) {
+    const ack = decodeAck(m);
+    return {
+      ...base,
+      error: ack.error,
+      ...(ack.code ? { code: ack.code } : {}),
+      ...(ack.extack
+        ? {
+            extack: {
+              ...ack.extack,
+              cookie: ack.extack.cookie && hex(ack.extack.cookie),
+              policy: ack.extack.policy?.map(attrJson),
+              unknown: ack.extack.unknown.map(attrJson),
+            },
+          }
+        : {}),
+    };
+  }
+  if (m.type === NLMSG_DONE) {
+    const done = decodeDone(m);
+    return { ...base, error: done.error, ...(done.code ? { code: done.code } : {}) };
+  }
+  return { ...base, header: hex(raw.fixed), attrs: raw.attrs.map(attrJson) };
+}
+
+function describe(d: Uint8Array, i: number, protocol: number): string[] {
+  const lines = [`datagram ${i}: ${d.length} bytes`];
+  const msgs = parseDatagram(d);
+  const raws = decodeRawMessages(d, protocol);
+  msgs.forEach((m, k) => {
+    const flags = nlmsgFlagNames(m.flags, m.type === NLMSG_ERROR ? "ack" : "other").join("|") || "0";
+    let extra = "";
+    if (m.type === NLMSG_ERROR) {
+      const ack = decodeAck(m);
+      extra = ack.error === 0 ? " ack" : ` error ${ack.error} ${ack.code ?? ""}`;
+      if (ack.extack?.msg) extra += ` "${ack.extack.msg}"`;
+      if (ack.extack?.offs !== undefined) extra += ` at offset ${ack.extack.offs} of the request`;
+    } else if (m.type === NLMSG_DONE) {
+      const done = decodeDone(m);
+      extra = done.error === 0 ? " done" : ` done with error ${done.error} ${done.code ?? ""}`;
+    } else {
+      extra = ` ${raws[k]!.attrs.length} attributes`;
+    }
+    lines.push(
+      `  @${m.offset} type ${m.type} len ${m.len} flags ${flags} seq ${m.seq} pid ${m.pid}:${extra}`,
+    );
+  });
+  return lines;
+}
+
+/**
+ * Runs the CLI with `argv` (without node and the script) and returns the exit code. Output goes to `out`,
+ * errors as one line to `err`.
+ */
+export function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        lens: { type: "string" },
+        proto: { type: "string" },
+        json: { type: "boolean" },
+        output: { type: "string", short: "o" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    if (values.help === true) {
+      out(USAGE);
+      return 0;
+    }
+    const [command, file, ...rest] = positionals;
+    if (command === undefined || file === undefined || rest.length > 0) throw new UsageError(USAGE);
+    if (!["decode", "reencode", "hexdump", "pcap"].includes(command)) {
+      throw new UsageError(
+        `unknown command "${command}" (decode, reencode, hexdump or pcap; --help for more)`,
+      );
+    }
+    const protocol = protocolOf(values.proto);
+    const datagrams = datagramsOf(file, values.lens);
+    switch (command) {
+      case "decode": {
+        if (values.json === true) {
+          const json = datagrams.map((d) => {
+            const raws = decodeRawMessages(d, protocol);
+            return parseDatagram(d).map((m, k) => messageJson(m, raws[k]!));
+          });
+          out(JSON.stringify(json, null, 2));
+        } else {
+          datagrams.forEach((d, i) => {
+            for (const l of describe(d, i, protocol)) out(l);
+          });
+        }
+        return 0;
+      }
+      case "reencode": {
+        const again = datagrams.map((d) => encodeRawMessages(decodeRawMessages(d, protocol)));
+        const joined = Buffer.concat(again);
+        if (values.output !== undefined) writeFileSync(values.output, joined);
+        for (const [i, d] of datagrams.entries()) {
+          const a = again[i]!;
+          let first = -1;
+          for (let k = 0; k < Math.max(a.length, d.length); k++) {
+            if (a[k] !== d[k]) {
+              first = k;
+              break;
+            }
+          }
+          if (first >= 0) {
+            err(`nlcodec: ${file}: datagram ${i} re-encodes differently from byte ${first}`);
+            return 1;
+          }
+        }
+        out(`${datagrams.length} datagram(s), ${joined.length} bytes: re-encoded byte for byte`);
+        return 0;
+      }
+      case "hexdump":
+        datagrams.forEach((d, i) => {
+          out(`datagram ${i} (${d.length} bytes, ${annotate(d, { protocol }).length} fields)`);
+          out(hexdump(d, { protocol }));
+        });
+        return 0;
+      case "pcap": {
+        if (values.output === undefined) throw new UsageError("pcap needs -o <out.pcap>");
+        for (const d of datagrams) parseDatagram(d); // refuse to write what is not netlink
+        writeFileSync(
+          values.output,
+          writePcap(datagrams.map((data, i) => ({ protocol, pkttype: PACKET_HOST, micros: i, data }))),
+        );
+        out(`wrote ${values.output}: ${datagrams.length} datagram(s)`);
+        return 0;
+      }
+    }
+    return 2;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(e.message.startsWith("usage:") ? e.message : `nlcodec: ${e.message}`);
+      return 2;
+    }
+    if (KernelError.is(e)) {
+      err(`nlcodec: ${e.message}`);
+      return 1;
+    }
+    const sys = e as NodeJS.ErrnoException;
+    if (typeof sys?.code === "string" && sys.code.startsWith("ERR_PARSE_ARGS")) {
+      err(`nlcodec: ${sys.message}`);
+      return 2;
+    }
+    if (typeof sys?.code === "string" && typeof sys.message === "string") {
+      err(`nlcodec: ${sys.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli.js";
+import { readPcap } from "../src/index.js";
+
+const vectors = new URL("../../../vectors/netlink/", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "nlcodec-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(...argv: string[]): { code: number; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
+  return { code, out, err };
+}
+
+describe("nlcodec", () => {
+  it("decode prints every datagram's messages, ext-ack explained", () => {
+    const r = run("decode", `${vectors}netns1000-extack-policy-mtu-u16.bin`);
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual([
+      "datagram 0: 144 bytes",
+      expect.stringMatching(
+        /^ {2}@0 type 2 len 144 flags ACK_TLVS seq 21 pid \d+: error -34 ERANGE "Attribute failed policy validation" at offset 32 of the request$/,
+      ),
+    ]);
+  });
+
+  it("decode --json gives every message, with the .lens beside the .bin", () => {
+    const r = run("decode", `${vectors}host-getaddr-dump.bin`, "--json");
+    const json = JSON.parse(r.out.join("\n")) as { type: number; attrs?: unknown[] }[][];
+    expect(json.map((d) => d.length)).toEqual([5, 1]);
+    expect(json[0]![0]).toMatchObject({ type: 20, header: "020880fe01000000" });
+    expect(json[1]![0]).toMatchObject({ type: 3, error: 0 });
+  });
+
+  it("reencode reproduces a 1.5 MB dump and writes it with -o", () => {
+    const out = join(dir, "again.bin");
+    const r = run("reencode", `${vectors}netns1000-getlink-dump.bin`, "-o", out);
+    expect(r.out).toEqual(["50 datagram(s), 1497408 bytes: re-encoded byte for byte"]);
+    expect(readFileSync(out).equals(readFileSync(`${vectors}netns1000-getlink-dump.bin`))).toBe(true);
+  });
+
+  it("hexdump and pcap", () => {
+    const h = run("hexdump", `${vectors}netns1000-ack-ok-setlink-lo.bin`);
+    expect(h.out[0]).toBe("datagram 0 (36 bytes, 7 fields)");
+    expect(h.out[1]).toContain("nlmsg_len = 36");
+    const pcap = join(dir, "genl.pcap");
+    expect(
+      run("pcap", `${vectors}netns1000-genl-ctrl-getfamily-dump.bin`, "--proto", "generic", "-o", pcap).code,
+    ).toBe(0);
+    expect(readPcap(new Uint8Array(readFileSync(pcap))).records.map((x) => x.protocol)).toEqual([16]);
+  });
+
+  it("fails with one line naming offset and field, exit 1, never a stack trace", () => {
+    const bin = readFileSync(`${vectors}host-getaddr-dump.bin`).subarray(0, 30);
+    const f = join(dir, "cut.bin");
+    writeFileSync(f, bin);
+    const r = run("decode", f);
+    expect([r.code, r.out, r.err]).toEqual([
+      1,
+      [],
+      [
+        "nlcodec: EBADMSG: parseDatagram: at offset 0: nlmsg_len 76: runs past the end of the datagram (30 bytes left)",
+      ],
+    ]);
+    expect(run("decode", join(dir, "missing.bin")).err[0]).toMatch(
+      /^nlcodec: ENOENT: no such file or directory/,
+    );
+  });
+
+  it("refuses bad usage with exit 2", () => {
+    expect(run("frob", "x")).toMatchObject({
+      code: 2,
+      err: ['nlcodec: unknown command "frob" (decode, reencode, hexdump or pcap; --help for more)'],
+    });
+    expect(run("decode", "x", "--proto", "banana").err[0]).toMatch(/--proto banana/);
+    expect(run("pcap", `${vectors}host-getaddr-dump.bin`).err[0]).toBe("nlcodec: pcap needs -o <out.pcap>");
+    expect(
+      run("decode", `${vectors}host-getaddr-dump.bin`, "--lens", `${vectors}host-getlink-dump.lens`).err[0],
+    ).toMatch(/the lengths add up to 5968/);
+    expect(run("decode", `${vectors}host-getaddr-dump.bin`, "--bogus").code).toBe(2);
+    expect(run("--help").out[0]).toMatch(/^usage: nlcodec/);
+  });
+});
