@@ -142,3 +142,19 @@ export {
 } from "./skb-netlink.js";
 export { SKB_SIZES_X86_64, SkBuff, type SkbSizes } from "./skbuff.js";
 export { type MessageInit, type Nest, NLA_MAX_PAYLOAD, NlWriter } from "./writer.js";
+export {
+  attrsToObject,
+  type FamilyAttr,
+  type FamilyMessage,
+  type FamilyMessageInit,
+  NetlinkFamily,
+} from "./ynl/family.js";
+export {
+  loadSpec,
+  type YnlAttr,
+  type YnlAttrSet,
+  type YnlAttrType,
+  type YnlFamily,
+  type YnlOperation,
+  type YnlStruct,
+} from "./ynl/spec.js";

@@ -1,0 +1,473 @@
+// A netlink family at run time, from a YNL spec: messages decoded into named, typed attributes (unknown
+// ones kept) and encoded back byte for byte, for genetlink (genlmsghdr + fixed header) and netlink-raw
+// (a fixed header struct such as ifinfomsg) families.
+
+import { type ByteOrder, KernelError, utf8Decode, utf8Encode } from "@kbridge/uapi";
+import { get16, get32, get64, put16, put32 } from "../bytes.js";
+import { NLA_F_NESTED, NLA_TYPE_MASK, type NlAttr, parseAttrs } from "../nlattr.js";
+import type { NlMessage } from "../nlmsg.js";
+import { NlWriter } from "../writer.js";
+import type { YnlAttr, YnlFamily, YnlOperation, YnlStruct } from "./spec.js";
+
+/** A decoded attribute: its spec name (undefined when the spec has none), its type, its value and its bytes. */
+export interface FamilyAttr {
+  /** The spec's name, or undefined for an attribute the spec does not know. */
+  readonly name: string | undefined;
+  /** The type number (flags removed). */
+  readonly type: number;
+  /** `nla_type` as found, flag bits included. */
+  readonly rawType: number;
+  /**
+   * The typed value: number (8–32-bit ints), bigint (64-bit, uint, sint), string, true (flag), Uint8Array
+   * (binary, unknown), an object (binary with a struct), FamilyAttr[] (nest), an array (indexed-array) or
+   * `{ value, selector }` (bitfield32).
+   */
+  readonly value: unknown;
+  /** The payload as found; re-emitted as is while `value` still says the same. */
+  readonly raw?: Uint8Array;
+}
+
+/** A decoded message of a family. */
+export interface FamilyMessage {
+  /** The operation, when the message's command (genetlink) or type (netlink-raw) names one. */
+  readonly op: YnlOperation | undefined;
+  /** The genetlink command, or the netlink-raw message type. */
+  readonly cmd: number;
+  /** The genetlink family version of the message (genetlink only). */
+  readonly version?: number;
+  /** The fixed header as an object, when the operation has one. */
+  readonly fixed?: Record<string, unknown>;
+  /** The attributes in order. */
+  readonly attrs: readonly FamilyAttr[];
+}
+
+/** What {@link NetlinkFamily.encode} needs besides the attributes. */
+export interface FamilyMessageInit {
+  /** The genetlink command or netlink-raw message type. */
+  readonly cmd: number;
+  /** `nlmsg_flags` (0 by default). */
+  readonly flags?: number;
+  /** `nlmsg_seq` (0 by default). */
+  readonly seq?: number;
+  /** `nlmsg_pid` (0 by default). */
+  readonly pid?: number;
+  /** The genetlink version (the spec's by default). */
+  readonly version?: number;
+  /** The fixed header's fields (missing ones are zero). */
+  readonly fixed?: Record<string, unknown>;
+  /** The attributes, as decoded or built by hand (then `raw` is not needed). */
+  readonly attrs: readonly FamilyAttr[];
+}
+
+function bad(detail: string): KernelError {
+  return new KernelError("EINVAL", detail, { op: "NetlinkFamily" });
+}
+
+const INT: Record<string, { size: 1 | 2 | 4 | 8; signed: boolean }> = {
+  u8: { size: 1, signed: false },
+  u16: { size: 2, signed: false },
+  u32: { size: 4, signed: false },
+  u64: { size: 8, signed: false },
+  s8: { size: 1, signed: true },
+  s16: { size: 2, signed: true },
+  s32: { size: 4, signed: true },
+  s64: { size: 8, signed: true },
+};
+
+function readInt(
+  p: Uint8Array,
+  o: number,
+  size: 1 | 2 | 4 | 8,
+  signed: boolean,
+  le: boolean,
+): number | bigint {
+  if (size === 1) return signed ? (p[o]! << 24) >> 24 : p[o]!;
+  if (size === 2) return signed ? (get16(p, o, le) << 16) >> 16 : get16(p, o, le);
+  if (size === 4) return signed ? get32(p, o, le) | 0 : get32(p, o, le);
+  const v = get64(p, o, le);
+  return signed ? BigInt.asIntN(64, v) : v;
+}
+
+function writeInt(size: 1 | 2 | 4 | 8, v: unknown, le: boolean, what: string): Uint8Array {
+  const b = new Uint8Array(size);
+  let x: bigint;
+  if (typeof v === "bigint") x = v;
+  else if (typeof v === "number" && Number.isSafeInteger(v)) x = BigInt(v);
+  else throw bad(`${what}: ${String(v)} is not an integer`);
+  const u = BigInt.asUintN(size * 8, x);
+  if (size === 8) {
+    put32(b, le ? 0 : 4, Number(u & 0xffffffffn), le);
+    put32(b, le ? 4 : 0, Number(u >> 32n), le);
+  } else if (size === 4) put32(b, 0, Number(u), le);
+  else if (size === 2) put16(b, 0, Number(u), le);
+  else b[0] = Number(u);
+  return b;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array)
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
+    const ka = Object.keys(a as object);
+    const kb = Object.keys(b as object);
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
+  }
+  return false;
+}
+
+/**
+ * A family built from a loaded YNL spec ({@link loadSpec}). For genetlink families pass the family id the
+ * controller reported (nlctrl's is fixed at 0x10).
+ */
+export class NetlinkFamily {
+  /** The spec. */
+  readonly spec: YnlFamily;
+  /** The genetlink family id (nlmsg_type), when known. */
+  readonly familyId: number | undefined;
+  readonly #le: boolean;
+
+  /**
+   * @param spec - a loaded spec
+   * @param options - the genetlink family id, and the byte order of host-order fields (`'little'`)
+   */
+  constructor(spec: YnlFamily, options: { familyId?: number; byteOrder?: ByteOrder } = {}) {
+    if (spec === null || typeof spec !== "object" || !(spec.attributeSets instanceof Map))
+      throw bad("not a loaded spec (use loadSpec)");
+    this.spec = spec;
+    this.familyId = options.familyId ?? (spec.name === "nlctrl" ? 0x10 : undefined);
+    this.#le = (options.byteOrder ?? "little") === "little";
+  }
+
+  #struct(name: string): YnlStruct {
+    const s = this.spec.structs.get(name);
+    if (s === undefined) throw bad(`no struct ${JSON.stringify(name)} in spec ${this.spec.name}`);
+    return s;
+  }
+
+  /** The size of a struct of the spec. */
+  structSize(name: string): number {
+    return this.#struct(name).members.reduce((n, m) => n + (m.len ?? INT[m.type]!.size), 0);
+  }
+
+  #decodeStruct(name: string, p: Uint8Array): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    let o = 0;
+    for (const m of this.#struct(name).members) {
+      const size = m.len ?? INT[m.type]!.size;
+      if (o + size > p.length) break;
+      if (m.type === "pad") {
+        o += size;
+        continue;
+      }
+      out[m.name] =
+        m.type === "binary"
+          ? p.slice(o, o + size)
+          : readInt(
+              p,
+              o,
+              size as 1 | 2 | 4 | 8,
+              INT[m.type]!.signed,
+              m.byteOrder === "big-endian" ? false : this.#le,
+            );
+      o += size;
+    }
+    return out;
+  }
+
+  #encodeStruct(name: string, v: Record<string, unknown> | undefined): Uint8Array {
+    const out = new Uint8Array(this.structSize(name));
+    let o = 0;
+    for (const m of this.#struct(name).members) {
+      const size = m.len ?? INT[m.type]!.size;
+      const x = v?.[m.name];
+      if (m.type !== "pad" && x !== undefined) {
+        if (m.type === "binary") {
+          if (!(x instanceof Uint8Array) || x.length > size)
+            throw bad(`${name}.${m.name}: expected at most ${size} bytes`);
+          out.set(x, o);
+        } else
+          out.set(
+            writeInt(
+              size as 1 | 2 | 4 | 8,
+              x,
+              m.byteOrder === "big-endian" ? false : this.#le,
+              `${name}.${m.name}`,
+            ),
+            o,
+          );
+      }
+      o += size;
+    }
+    return out;
+  }
+
+  #decodeValue(a: YnlAttr, at: NlAttr): unknown {
+    const p = at.payload;
+    const le = a.byteOrder === "big-endian" ? false : this.#le;
+    const int = INT[a.type];
+    if (int !== undefined) return p.length === int.size ? readInt(p, 0, int.size, int.signed, le) : p.slice();
+    switch (a.type) {
+      case "uint":
+      case "sint":
+        if (p.length !== 4 && p.length !== 8) return p.slice();
+        return a.type === "uint"
+          ? p.length === 4
+            ? BigInt(get32(p, 0, le))
+            : get64(p, 0, le)
+          : p.length === 4
+            ? BigInt(get32(p, 0, le) | 0)
+            : BigInt.asIntN(64, get64(p, 0, le));
+      case "string": {
+        const nul = p.indexOf(0);
+        return utf8Decode(p, 0, nul < 0 ? p.length : nul);
+      }
+      case "flag":
+        return true;
+      case "bitfield32":
+        return p.length === 8 ? { value: get32(p, 0, le), selector: get32(p, 4, le) } : p.slice();
+      case "nest":
+        return this.decodeAttrs(a.nestedAttributes!, p);
+      case "indexed-array": {
+        const items: unknown[] = [];
+        for (const e of parseAttrs(p, 0, p.length, { byteOrder: this.#le ? "little" : "big" })) {
+          items.push(
+            a.subType === "nest"
+              ? { index: e.type, attrs: this.decodeAttrs(a.nestedAttributes!, e.payload) }
+              : {
+                  index: e.type,
+                  value: this.#decodeValue({ ...a, type: (a.subType ?? "binary") as YnlAttr["type"] }, e),
+                },
+          );
+        }
+        return items;
+      }
+      case "binary":
+        return a.struct !== undefined && p.length >= this.structSize(a.struct)
+          ? this.#decodeStruct(a.struct, p)
+          : p.slice();
+      default:
+        return p.slice();
+    }
+  }
+
+  /**
+   * Decodes the attributes of `bytes` with the attribute set `setName`: each with its spec name and typed value;
+   * attributes the set does not know are kept with `name: undefined` and their bytes.
+   * @throws {@link NetlinkParseError} for a malformed attribute stream; EINVAL for an unknown set
+   */
+  decodeAttrs(setName: string, bytes: Uint8Array, start = 0): FamilyAttr[] {
+    const set = this.spec.attributeSets.get(setName);
+    if (set === undefined) throw bad(`no attribute set ${JSON.stringify(setName)} in spec ${this.spec.name}`);
+    return parseAttrs(bytes, start, bytes.length, { byteOrder: this.#le ? "little" : "big" }).map((at) => {
+      const a = set.byValue.get(at.type);
+      let value: unknown = at.payload.slice();
+      if (a !== undefined) {
+        try {
+          value = this.#decodeValue(a, at);
+        } catch {
+          value = at.payload.slice(); // not what the spec says: keep the bytes
+        }
+      }
+      return { name: a?.name, type: at.type, rawType: at.rawType, value, raw: at.payload };
+    });
+  }
+
+  #encodeValue(a: YnlAttr, v: unknown, w: NlWriter, rawType: number): void {
+    const le = a.byteOrder === "big-endian" ? false : this.#le;
+    const int = INT[a.type];
+    const type = rawType & NLA_TYPE_MASK;
+    if (v instanceof Uint8Array && a.type !== "binary") {
+      w.putAttr(rawType, v);
+      return;
+    }
+    if (int !== undefined) {
+      w.putAttr(rawType, writeInt(int.size, v, le, a.name));
+      return;
+    }
+    switch (a.type) {
+      case "uint":
+      case "sint": {
+        const x = typeof v === "bigint" ? v : BigInt(v as number);
+        const small = a.type === "uint" ? x >= 0n && x <= 0xffffffffn : x >= -(1n << 31n) && x < 1n << 31n;
+        w.putAttr(rawType, writeInt(small ? 4 : 8, x, le, a.name));
+        return;
+      }
+      case "string": {
+        if (typeof v !== "string") throw bad(`${a.name}: ${String(v)} is not a string`);
+        const b = utf8Encode(v);
+        const p = new Uint8Array(b.length + 1);
+        p.set(b);
+        w.putAttr(rawType, p);
+        return;
+      }
+      case "flag":
+        w.putAttr(rawType, new Uint8Array(0));
+        return;
+      case "bitfield32": {
+        const { value, selector } = v as { value: number; selector: number };
+        const p = new Uint8Array(8);
+        put32(p, 0, value, le);
+        put32(p, 4, selector, le);
+        w.putAttr(rawType, p);
+        return;
+      }
+      case "nest": {
+        const n = w.nestStart(type, (rawType & NLA_F_NESTED) !== 0);
+        this.encodeAttrs(a.nestedAttributes!, v as FamilyAttr[], w);
+        w.nestEnd(n);
+        return;
+      }
+      case "indexed-array": {
+        const n = w.nestStart(type, (rawType & NLA_F_NESTED) !== 0);
+        for (const item of v as { index: number; attrs?: FamilyAttr[]; value?: unknown }[]) {
+          if (a.subType === "nest") {
+            const e = w.nestStart(item.index, (rawType & NLA_F_NESTED) !== 0);
+            this.encodeAttrs(a.nestedAttributes!, item.attrs ?? [], w);
+            w.nestEnd(e);
+          } else
+            this.#encodeValue(
+              { ...a, type: (a.subType ?? "binary") as YnlAttr["type"] },
+              item.value,
+              w,
+              item.index,
+            );
+        }
+        w.nestEnd(n);
+        return;
+      }
+      default:
+        if (a.struct !== undefined && !(v instanceof Uint8Array))
+          w.putAttr(rawType, this.#encodeStruct(a.struct, v as Record<string, unknown>));
+        else if (v instanceof Uint8Array) w.putAttr(rawType, v);
+        else throw bad(`${a.name}: ${String(v)} is not bytes`);
+    }
+  }
+
+  /**
+   * Writes attributes of the set `setName` with `w`. A decoded attribute whose value is unchanged is written
+   * from its bytes (so decode → encode is byte-identical); others are encoded from their value.
+   */
+  encodeAttrs(setName: string, attrs: readonly FamilyAttr[], w: NlWriter): void {
+    const set = this.spec.attributeSets.get(setName);
+    if (set === undefined) throw bad(`no attribute set ${JSON.stringify(setName)} in spec ${this.spec.name}`);
+    for (const at of attrs) {
+      const a = at.name === undefined ? undefined : set.attributes.find((x) => x.name === at.name);
+      const rawType =
+        at.rawType ??
+        (a ? a.value | (a.type === "nest" || a.type === "indexed-array" ? NLA_F_NESTED : 0) : at.type);
+      if (at.raw !== undefined) {
+        const again =
+          a === undefined
+            ? at.raw
+            : this.#decodeValue(a, {
+                type: at.type,
+                rawType,
+                nested: false,
+                netByteOrder: false,
+                offset: 0,
+                payload: at.raw,
+              });
+        if (sameValue(again, at.value)) {
+          w.putAttr(rawType, at.raw);
+          continue;
+        }
+      }
+      if (a === undefined) {
+        if (!(at.value instanceof Uint8Array))
+          throw bad(`attribute type ${at.type} is not in set ${setName}; give its bytes`);
+        w.putAttr(rawType, at.value);
+      } else this.#encodeValue(a, at.value, w, rawType);
+    }
+  }
+
+  /** The operation a message of this command (genetlink) or type (netlink-raw) belongs to. */
+  operationOf(cmd: number): YnlOperation | undefined {
+    return (
+      this.spec.operations.find((o) => o.value === cmd) ??
+      this.spec.operations.find((o) => o.replyValue === cmd)
+    );
+  }
+
+  /**
+   * Decodes a message of this family.
+   * @throws {@link @kbridge/uapi!KernelError} EINVAL when the message is too short for its headers
+   */
+  decode(msg: NlMessage): FamilyMessage {
+    const p = msg.payload;
+    if (this.spec.protocol === "netlink-raw") {
+      const op = this.operationOf(msg.type);
+      const fixedName = op?.fixedHeader ?? this.spec.fixedHeader;
+      const size = fixedName === undefined ? 0 : this.structSize(fixedName);
+      if (p.length < size)
+        throw bad(`message type ${msg.type}: ${p.length} bytes, the ${fixedName} header needs ${size}`);
+      const start = size + ((4 - (size & 3)) & 3);
+      return {
+        op,
+        cmd: msg.type,
+        ...(fixedName === undefined ? {} : { fixed: this.#decodeStruct(fixedName, p.subarray(0, size)) }),
+        attrs: op === undefined ? [] : this.decodeAttrs(op.attributeSet, p, Math.min(start, p.length)),
+      };
+    }
+    if (p.length < 4) throw bad(`message of ${p.length} bytes has no genlmsghdr`);
+    const cmd = p[0]!;
+    const op = this.operationOf(cmd);
+    const fixedName = op?.fixedHeader ?? this.spec.fixedHeader;
+    const size = fixedName === undefined ? 0 : this.structSize(fixedName);
+    const start = 4 + size + ((4 - (size & 3)) & 3);
+    return {
+      op,
+      cmd,
+      version: p[1]!,
+      ...(fixedName === undefined ? {} : { fixed: this.#decodeStruct(fixedName, p.subarray(4, 4 + size)) }),
+      attrs: op === undefined ? [] : this.decodeAttrs(op.attributeSet, p, Math.min(start, p.length)),
+    };
+  }
+
+  /**
+   * Encodes a message of this family: nlmsghdr, genlmsghdr (genetlink), the fixed header and the attributes.
+   * @throws {@link @kbridge/uapi!KernelError} EINVAL for an unknown command or a genetlink family without an id
+   */
+  encode(m: FamilyMessageInit): Uint8Array {
+    const op = this.operationOf(m.cmd);
+    if (op === undefined) throw bad(`command ${String(m.cmd)} is no operation of ${this.spec.name}`);
+    const w = new NlWriter({ byteOrder: this.#le ? "little" : "big" });
+    const fixedName = op.fixedHeader ?? this.spec.fixedHeader;
+    const flags = m.flags ?? 0;
+    const seq = m.seq ?? 0;
+    const pid = m.pid ?? 0;
+    if (this.spec.protocol === "netlink-raw") {
+      w.beginMessage({ type: m.cmd, flags, seq, pid });
+    } else {
+      if (this.familyId === undefined) throw bad(`family ${this.spec.name} has no id; pass familyId`);
+      w.beginMessage({ type: this.familyId, flags, seq, pid });
+      w.putStruct(Uint8Array.of(m.cmd, m.version ?? this.spec.version, 0, 0));
+    }
+    if (fixedName !== undefined) w.putStruct(this.#encodeStruct(fixedName, m.fixed));
+    this.encodeAttrs(op.attributeSet, m.attrs, w);
+    w.endMessage();
+    return w.finish();
+  }
+}
+
+/** The attributes as a plain object by name (the last of a repeated name wins); unknown ones are left out. */
+export function attrsToObject(attrs: readonly FamilyAttr[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of attrs) {
+    if (a.name === undefined) continue;
+    out[a.name] =
+      Array.isArray(a.value) && a.value.every((x) => typeof x === "object" && x !== null && "rawType" in x)
+        ? attrsToObject(a.value as FamilyAttr[])
+        : Array.isArray(a.value)
+          ? a.value.map((x: { attrs?: FamilyAttr[]; value?: unknown }) =>
+              x.attrs !== undefined ? attrsToObject(x.attrs) : x.value,
+            )
+          : a.value;
+  }
+  return out;
+}
