@@ -13,6 +13,8 @@ import { annotate, hexdump } from "./annotate.js";
 import { NLMSG_DONE, NLMSG_ERROR, type NlMessage, nlmsgFlagNames, parseDatagram } from "./nlmsg.js";
 import { PACKET_HOST, writePcap } from "./pcap.js";
 import { decodeRawMessages, encodeRawMessages, type RawAttr } from "./rawtree.js";
+import { attrsToObject, type FamilyAttr, NetlinkFamily } from "./ynl/family.js";
+import { loadSpec } from "./ynl/spec.js";
 
 const USAGE = `usage: nlcodec <command> <file.bin> [options]
 
@@ -26,6 +28,8 @@ options:
   --lens <file>      datagram lengths, one per line (default: <file>.lens beside <file>.bin, else one datagram)
   --proto <p>        route (0), generic (16) or a number: picks the family header sizes (default: route)
   --json             JSON output for decode
+  --spec <f.yaml>    decode with a YNL family spec (attribute names and types); genetlink needs the family id:
+  --family-id <n>    nlctrl's is 0x10, others are learned from a controller reply in the same capture
   -o, --output <f>   output file for reencode and pcap
   -h, --help         this text`;
 
@@ -141,6 +145,50 @@ function describe(d: Uint8Array, i: number, protocol: number): string[] {
   return lines;
 }
 
+// A family from a spec file; a genetlink family's id comes from --family-id, nlctrl's fixed 0x10, or a
+// CTRL_CMD_NEWFAMILY reply for that name in the capture.
+function familyOf(
+  specFile: string,
+  familyId: string | undefined,
+  datagrams: readonly Uint8Array[],
+): NetlinkFamily {
+  const spec = loadSpec(readFileSync(specFile, "utf8"));
+  if (spec.protocol === "netlink-raw") return new NetlinkFamily(spec);
+  if (familyId !== undefined) {
+    const id = Number(familyId);
+    if (!Number.isInteger(id) || id < 0x10 || id > 0xffff)
+      throw new UsageError(`--family-id ${familyId}: expected 16..65535`);
+    return new NetlinkFamily(spec, { familyId: id });
+  }
+  if (spec.name === "nlctrl") return new NetlinkFamily(spec);
+  const ctrl = new NetlinkFamily(loadSpec(NLCTRL_MINIMAL));
+  for (const d of datagrams) {
+    for (const m of parseDatagram(d)) {
+      if (m.type !== 0x10) continue;
+      const o = attrsToObject(ctrl.decode(m).attrs as FamilyAttr[]);
+      if (o["family-name"] === spec.name && typeof o["family-id"] === "number")
+        return new NetlinkFamily(spec, { familyId: o["family-id"] });
+    }
+  }
+  throw new UsageError(
+    `no id for genetlink family ${spec.name}: pass --family-id (or capture a CTRL_CMD_GETFAMILY reply)`,
+  );
+}
+
+// Just enough of the controller to learn a family's id from a NEWFAMILY reply.
+const NLCTRL_MINIMAL = `
+name: nlctrl
+protocol: genetlink-legacy
+attribute-sets:
+  - name: ctrl-attrs
+    attributes:
+      - { name: family-id, type: u16, value: 1 }
+      - { name: family-name, type: string }
+operations:
+  list:
+    - { name: newfamily, value: 1, attribute-set: ctrl-attrs }
+`;
+
 /**
  * Runs the CLI with `argv` (without node and the script) and returns the exit code. Output goes to `out`,
  * errors as one line to `err`.
@@ -155,6 +203,8 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
         proto: { type: "string" },
         json: { type: "boolean" },
         output: { type: "string", short: "o" },
+        spec: { type: "string" },
+        "family-id": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -173,6 +223,38 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
     const datagrams = datagramsOf(file, values.lens);
     switch (command) {
       case "decode": {
+        if (values.spec !== undefined) {
+          const family = familyOf(values.spec, values["family-id"], datagrams);
+          const json = datagrams.map((d) =>
+            parseDatagram(d).map((m) => {
+              if (m.type === NLMSG_ERROR || m.type === NLMSG_DONE)
+                return messageJson(m, decodeRawMessages(d, protocol)[0]!);
+              if (family.spec.protocol !== "netlink-raw" && m.type !== family.familyId)
+                return { type: m.type, note: "another family" };
+              const f = family.decode(m);
+              return {
+                type: m.type,
+                seq: m.seq,
+                pid: m.pid,
+                op: f.op?.name,
+                cmd: f.cmd,
+                ...(f.fixed ? { fixed: f.fixed } : {}),
+                attrs: attrsToObject(f.attrs),
+                ...(f.attrs.some((a) => a.name === undefined)
+                  ? { unknown: f.attrs.filter((a) => a.name === undefined).map((a) => a.type) }
+                  : {}),
+              };
+            }),
+          );
+          out(
+            JSON.stringify(
+              json,
+              (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? hex(v) : v),
+              2,
+            ),
+          );
+          return 0;
+        }
         if (values.json === true) {
           const json = datagrams.map((d) => {
             const raws = decodeRawMessages(d, protocol);

@@ -88,4 +88,48 @@ describe("nlcodec", () => {
     expect(run("decode", `${vectors}host-getaddr-dump.bin`, "--bogus").code).toBe(2);
     expect(run("--help").out[0]).toMatch(/^usage: nlcodec/);
   });
+
+  it("decode --spec names attributes with a YNL spec, learning a genetlink family's id from the capture", () => {
+    const spec = new URL("specs/nlctrl.yaml", import.meta.url).pathname;
+    const r = run(
+      "decode",
+      `${vectors}netns1000-genl-ctrl-getfamily-nlctrl.bin`,
+      "--proto",
+      "generic",
+      "--spec",
+      spec,
+    );
+    const json = JSON.parse(r.out.join("\n")) as { op?: string; attrs?: Record<string, unknown> }[][];
+    expect(json[0]![0]).toMatchObject({
+      op: "getfamily",
+      attrs: { "family-name": "nlctrl", "family-id": 16 },
+    });
+    const netdev = join(dir, "netdev.yaml");
+    writeFileSync(
+      netdev,
+      "name: netdev\nprotocol: genetlink\nattribute-sets:\n  - name: dev\n    attributes:\n      - { name: ifindex, type: u32 }\noperations:\n  list:\n    - { name: dev-get, attribute-set: dev }\n",
+    );
+    const learned = run(
+      "decode",
+      `${vectors}netns1000-genl-ctrl-getfamily-dump.bin`,
+      "--proto",
+      "generic",
+      "--spec",
+      netdev,
+    );
+    expect(learned.code).toBe(0);
+    expect(JSON.parse(learned.out.join("\n"))[0][0]).toEqual({ type: 16, note: "another family" });
+    const missing = run(
+      "decode",
+      `${vectors}netns1000-genl-ctrl-getfamily-nlctrl.bin`,
+      "--proto",
+      "generic",
+      "--spec",
+      netdev,
+    );
+    expect([missing.code, missing.err[0]]).toEqual([
+      2,
+      "nlcodec: no id for genetlink family netdev: pass --family-id (or capture a CTRL_CMD_GETFAMILY reply)",
+    ]);
+  });
 });
