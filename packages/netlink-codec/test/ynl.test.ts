@@ -75,7 +75,7 @@ describe("loadSpec", () => {
           "name: x\nattribute-sets:\n  - name: a\n    attributes:\n      - name: b\n        type: sub-message\n",
         ),
       ),
-    ).toMatch(/attributes\[0\].type: type sub-message is not supported yet/);
+    ).toMatch(/attributes\[0\]: a sub-message needs sub-message and selector/);
     expect(
       einval(() =>
         loadSpec(

@@ -207,7 +207,7 @@ export class NetlinkFamily {
     return out;
   }
 
-  #decodeValue(a: YnlAttr, at: NlAttr): unknown {
+  #decodeValue(a: YnlAttr, at: NlAttr, siblings: readonly FamilyAttr[] = []): unknown {
     const p = at.payload;
     const le = a.byteOrder === "big-endian" ? false : this.#le;
     const int = INT[a.type];
@@ -247,6 +247,23 @@ export class NetlinkFamily {
         }
         return items;
       }
+      case "nest-type-value":
+        return this.#decodeTypeValue(a, p, a.typeValue!.length);
+      case "sub-message": {
+        const format = this.#format(a, siblings);
+        if (format === undefined) return p.slice();
+        const size = format.fixedHeader === undefined ? 0 : this.structSize(format.fixedHeader);
+        return {
+          format: format.value,
+          ...(format.fixedHeader === undefined
+            ? {}
+            : { fixed: this.#decodeStruct(format.fixedHeader, p.subarray(0, size)) }),
+          attrs:
+            format.attributeSet === undefined
+              ? []
+              : this.decodeAttrs(format.attributeSet, p, size + ((4 - (size & 3)) & 3)),
+        };
+      }
       case "binary":
         return a.struct !== undefined && p.length >= this.structSize(a.struct)
           ? this.#decodeStruct(a.struct, p)
@@ -264,18 +281,68 @@ export class NetlinkFamily {
   decodeAttrs(setName: string, bytes: Uint8Array, start = 0): FamilyAttr[] {
     const set = this.spec.attributeSets.get(setName);
     if (set === undefined) throw bad(`no attribute set ${JSON.stringify(setName)} in spec ${this.spec.name}`);
-    return parseAttrs(bytes, start, bytes.length, { byteOrder: this.#le ? "little" : "big" }).map((at) => {
+    const out: FamilyAttr[] = [];
+    // Sub-messages are decoded last: their selector is a sibling that may come after them.
+    const late: number[] = [];
+    for (const at of parseAttrs(bytes, start, bytes.length, { byteOrder: this.#le ? "little" : "big" })) {
       const a = set.byValue.get(at.type);
-      let value: unknown = at.payload.slice();
-      if (a !== undefined) {
-        try {
-          value = this.#decodeValue(a, at);
-        } catch {
-          value = at.payload.slice(); // not what the spec says: keep the bytes
-        }
-      }
-      return { name: a?.name, type: at.type, rawType: at.rawType, value, raw: at.payload };
-    });
+      if (a?.type === "sub-message") late.push(out.length);
+      const value = a === undefined ? at.payload.slice() : this.#safe(a, at, []);
+      out.push({ name: a?.name, type: at.type, rawType: at.rawType, value, raw: at.payload });
+    }
+    for (const i of late) {
+      const e = out[i]!;
+      const a = set.byValue.get(e.type)!;
+      const at = {
+        type: e.type,
+        rawType: e.rawType,
+        nested: false,
+        netByteOrder: false,
+        offset: 0,
+        payload: e.raw!,
+      };
+      out[i] = { ...e, value: this.#safe(a, at, out) };
+    }
+    return out;
+  }
+
+  #safe(a: YnlAttr, at: NlAttr, siblings: readonly FamilyAttr[]): unknown {
+    try {
+      return this.#decodeValue(a, at, siblings);
+    } catch {
+      return at.payload.slice(); // not what the spec says: keep the bytes
+    }
+  }
+
+  // nest-type-value: each level is a nest whose type is a value (a policy index, an attribute id …).
+  #decodeTypeValue(a: YnlAttr, p: Uint8Array, levels: number): unknown[] {
+    const order = this.#le ? "little" : "big";
+    return parseAttrs(p, 0, p.length, { byteOrder: order }).map((e) =>
+      levels > 1
+        ? { index: e.type, items: this.#decodeTypeValue(a, e.payload, levels - 1) }
+        : { index: e.type, attrs: this.decodeAttrs(a.nestedAttributes!, e.payload) },
+    );
+  }
+
+  #encodeTypeValue(
+    a: YnlAttr,
+    items: readonly { index: number; items?: unknown[]; attrs?: FamilyAttr[] }[],
+    w: NlWriter,
+    levels: number,
+    flagged: boolean,
+  ): void {
+    for (const item of items) {
+      const n = w.nestStart(item.index, flagged);
+      if (levels > 1) this.#encodeTypeValue(a, (item.items ?? []) as never, w, levels - 1, flagged);
+      else this.encodeAttrs(a.nestedAttributes!, item.attrs ?? [], w);
+      w.nestEnd(n);
+    }
+  }
+
+  // The sub-message format a selector sibling picks (IFLA_INFO_KIND "veth" picks linkinfo-veth-attrs).
+  #format(a: YnlAttr, siblings: readonly FamilyAttr[]) {
+    const sel = siblings.find((x) => x.name === a.selector)?.value;
+    return this.spec.subMessages.get(a.subMessage!)?.formats.find((f) => f.value === sel);
   }
 
   #encodeValue(a: YnlAttr, v: unknown, w: NlWriter, rawType: number): void {
@@ -323,6 +390,23 @@ export class NetlinkFamily {
         w.nestEnd(n);
         return;
       }
+      case "nest-type-value": {
+        const n = w.nestStart(type, (rawType & NLA_F_NESTED) !== 0);
+        this.#encodeTypeValue(a, v as never, w, a.typeValue!.length, (rawType & NLA_F_NESTED) !== 0);
+        w.nestEnd(n);
+        return;
+      }
+      case "sub-message": {
+        const sm = v as { format: string | number; fixed?: Record<string, unknown>; attrs?: FamilyAttr[] };
+        const format = this.spec.subMessages.get(a.subMessage!)?.formats.find((f) => f.value === sm.format);
+        if (format === undefined)
+          throw bad(`${a.name}: no format ${JSON.stringify(sm.format)} in sub-message ${a.subMessage}`);
+        const n = w.nestStart(type, (rawType & NLA_F_NESTED) !== 0);
+        if (format.fixedHeader !== undefined) w.putStruct(this.#encodeStruct(format.fixedHeader, sm.fixed));
+        if (format.attributeSet !== undefined) this.encodeAttrs(format.attributeSet, sm.attrs ?? [], w);
+        w.nestEnd(n);
+        return;
+      }
       case "indexed-array": {
         const n = w.nestStart(type, (rawType & NLA_F_NESTED) !== 0);
         for (const item of v as { index: number; attrs?: FamilyAttr[]; value?: unknown }[]) {
@@ -365,14 +449,11 @@ export class NetlinkFamily {
         const again =
           a === undefined
             ? at.raw
-            : this.#decodeValue(a, {
-                type: at.type,
-                rawType,
-                nested: false,
-                netByteOrder: false,
-                offset: 0,
-                payload: at.raw,
-              });
+            : this.#safe(
+                a,
+                { type: at.type, rawType, nested: false, netByteOrder: false, offset: 0, payload: at.raw },
+                attrs,
+              );
         if (sameValue(again, at.value)) {
           w.putAttr(rawType, at.raw);
           continue;

@@ -23,6 +23,9 @@ export type YnlAttrType =
   | "nest"
   | "indexed-array"
   | "bitfield32"
+  | "nest-type-value"
+  | "sub-message"
+  | "unused"
   | "pad";
 
 /** One attribute of an attribute set, numbered. */
@@ -41,6 +44,24 @@ export interface YnlAttr {
   readonly byteOrder?: "big-endian" | "little-endian";
   /** `struct`: a binary attribute laid out as this definition. */
   readonly struct?: string;
+  /** `type-value` of a nest-type-value: the names of the levels whose types are values (`[policy-id, attr-id]`). */
+  readonly typeValue?: readonly string[];
+  /** `sub-message`: the name of the sub-message whose format the selector picks. */
+  readonly subMessage?: string;
+  /** `selector`: the sibling attribute whose value picks the sub-message format (e.g. `kind`). */
+  readonly selector?: string;
+}
+
+/** A sub-message: formats picked by a selector value (e.g. IFLA_INFO_DATA by IFLA_INFO_KIND). */
+export interface YnlSubMessage {
+  /** Its name. */
+  readonly name: string;
+  /** The formats: a selector value with an attribute set and/or a fixed header. */
+  readonly formats: readonly {
+    readonly value: string | number;
+    readonly attributeSet?: string;
+    readonly fixedHeader?: string;
+  }[];
 }
 
 /** An attribute set: its attributes by name and by value. */
@@ -96,6 +117,8 @@ export interface YnlFamily {
   readonly attributeSets: ReadonlyMap<string, YnlAttrSet>;
   /** Struct definitions by name. */
   readonly structs: ReadonlyMap<string, YnlStruct>;
+  /** Sub-messages by name. */
+  readonly subMessages: ReadonlyMap<string, YnlSubMessage>;
   /** Operations in spec order. */
   readonly operations: readonly YnlOperation[];
   /** Multicast groups by name (with their value when given). */
@@ -119,9 +142,12 @@ const SUPPORTED = new Set<string>([
   "nest",
   "indexed-array",
   "bitfield32",
+  "nest-type-value",
+  "sub-message",
+  "unused",
   "pad",
 ]);
-const KNOWN_BUT_UNSUPPORTED = new Set(["nest-type-value", "sub-message", "unused"]);
+const KNOWN_BUT_UNSUPPORTED = new Set<string>();
 
 // Keys of the kernel's schemas that only matter to C code generation or documentation: accepted, ignored.
 const IGNORED = new Set([
@@ -211,6 +237,7 @@ export function loadSpec(yamlText: string): YnlFamily {
     "attribute-sets",
     "operations",
     "mcast-groups",
+    "sub-messages",
   ]);
   const name = str("spec.name", root.name);
   const protocol = (root.protocol ?? "genetlink") as YnlFamily["protocol"];
@@ -232,7 +259,7 @@ export function loadSpec(yamlText: string): YnlFamily {
     const members = list(`${p}.members`, def.members).map((m, k) => {
       const mp = `${p}.members[${k}]`;
       const mo = obj(mp, m);
-      keys(mp, mo, ["name", "type", "len", "byte-order"]);
+      keys(mp, mo, ["name", "type", "len", "byte-order", "enum"]);
       const t = str(`${mp}.type`, mo.type);
       if (!["u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "pad", "binary"].includes(t))
         fail(`${mp}.type`, `struct member type ${t} is not supported`);
@@ -248,15 +275,35 @@ export function loadSpec(yamlText: string): YnlFamily {
   }
 
   const attributeSets = new Map<string, YnlAttrSet>();
+  const rawSets = new Map<string, Record<string, unknown>[]>();
   for (const [i, s] of list("spec.attribute-sets", root["attribute-sets"] ?? []).entries()) {
     const p = `spec.attribute-sets[${i}]`;
     const so = obj(p, s);
-    keys(p, so, ["name", "attributes"]);
+    keys(p, so, ["name", "attributes", "subset-of"]);
     const setName = str(`${p}.name`, so.name);
+    // A subset names attributes of another set, which give their type and value.
+    const parent =
+      so["subset-of"] === undefined ? undefined : rawSets.get(str(`${p}.subset-of`, so["subset-of"]));
+    if (so["subset-of"] !== undefined && parent === undefined) {
+      fail(`${p}.subset-of`, `no attribute set ${JSON.stringify(so["subset-of"])} before it`);
+    }
+    const merged = list(`${p}.attributes`, so.attributes).map((a, k) => {
+      const own = obj(`${p}.attributes[${k}]`, a);
+      const base = parent?.find((x) => x.name === own.name);
+      if (parent !== undefined && base === undefined) {
+        fail(`${p}.attributes[${k}].name`, `${JSON.stringify(own.name)} is not in the parent set`);
+      }
+      if (base === undefined) return own;
+      // The parent's number, which a subset may not restate.
+      const parentAttr = attributeSets
+        .get(String(so["subset-of"]))
+        ?.attributes.find((x) => x.name === own.name);
+      return { ...base, value: parentAttr?.value, ...own };
+    });
+    rawSets.set(setName, merged);
     let next = 1;
-    const attributes: YnlAttr[] = list(`${p}.attributes`, so.attributes).map((a, k) => {
+    const attributes: YnlAttr[] = merged.map((ao, k) => {
       const ap = `${p}.attributes[${k}]`;
-      const ao = obj(ap, a);
       keys(ap, ao, [
         "name",
         "type",
@@ -267,6 +314,9 @@ export function loadSpec(yamlText: string): YnlFamily {
         "struct",
         "len",
         "enum",
+        "type-value",
+        "sub-message",
+        "selector",
       ]);
       const type = str(`${ap}.type`, ao.type);
       if (KNOWN_BUT_UNSUPPORTED.has(type)) fail(`${ap}.type`, `type ${type} is not supported yet`);
@@ -285,7 +335,27 @@ export function loadSpec(yamlText: string): YnlFamily {
           ? {}
           : { byteOrder: str(`${ap}.byte-order`, ao["byte-order"]) as YnlAttr["byteOrder"] }),
         ...(ao.struct === undefined ? {} : { struct: str(`${ap}.struct`, ao.struct) }),
+        ...(ao["type-value"] === undefined
+          ? {}
+          : {
+              typeValue: list(`${ap}.type-value`, ao["type-value"]).map((x, n) =>
+                str(`${ap}.type-value[${n}]`, x),
+              ),
+            }),
+        ...(ao["sub-message"] === undefined
+          ? {}
+          : { subMessage: str(`${ap}.sub-message`, ao["sub-message"]) }),
+        ...(ao.selector === undefined ? {} : { selector: str(`${ap}.selector`, ao.selector) }),
       };
+      if (
+        type === "nest-type-value" &&
+        (attr.typeValue === undefined || attr.nestedAttributes === undefined)
+      ) {
+        fail(ap, "a nest-type-value needs type-value and nested-attributes");
+      }
+      if (type === "sub-message" && (attr.subMessage === undefined || attr.selector === undefined)) {
+        fail(ap, "a sub-message needs sub-message and selector");
+      }
       if (
         (type === "nest" || (type === "indexed-array" && attr.subType === "nest")) &&
         attr.nestedAttributes === undefined
@@ -300,8 +370,39 @@ export function loadSpec(yamlText: string): YnlFamily {
       byValue: new Map(attributes.map((a) => [a.value, a])),
     });
   }
+  const subMessages = new Map<string, YnlSubMessage>();
+  for (const [i, m] of list("spec.sub-messages", root["sub-messages"] ?? []).entries()) {
+    const p = `spec.sub-messages[${i}]`;
+    const mo = obj(p, m);
+    keys(p, mo, ["name", "formats"]);
+    const formats = list(`${p}.formats`, mo.formats).map((f, k) => {
+      const fp = `${p}.formats[${k}]`;
+      const fo = obj(fp, f);
+      keys(fp, fo, ["value", "attribute-set", "fixed-header"]);
+      if (typeof fo.value !== "string" && typeof fo.value !== "number")
+        fail(`${fp}.value`, "expected a string or a number");
+      const set =
+        fo["attribute-set"] === undefined ? undefined : str(`${fp}.attribute-set`, fo["attribute-set"]);
+      if (set !== undefined && !attributeSets.has(set))
+        fail(`${fp}.attribute-set`, `no attribute set ${JSON.stringify(set)}`);
+      const fh = fo["fixed-header"] === undefined ? undefined : str(`${fp}.fixed-header`, fo["fixed-header"]);
+      if (fh !== undefined && !structs.has(fh)) fail(`${fp}.fixed-header`, `no struct ${JSON.stringify(fh)}`);
+      return {
+        value: fo.value,
+        ...(set === undefined ? {} : { attributeSet: set }),
+        ...(fh === undefined ? {} : { fixedHeader: fh }),
+      };
+    });
+    subMessages.set(str(`${p}.name`, mo.name), { name: str(`${p}.name`, mo.name), formats });
+  }
   for (const set of attributeSets.values()) {
     for (const a of set.attributes) {
+      if (a.subMessage !== undefined && !subMessages.has(a.subMessage)) {
+        fail(
+          `spec.attribute-sets.${set.name}.${a.name}.sub-message`,
+          `no sub-message ${JSON.stringify(a.subMessage)}`,
+        );
+      }
       if (a.nestedAttributes !== undefined && !attributeSets.has(a.nestedAttributes)) {
         fail(
           `spec.attribute-sets.${set.name}.${a.name}.nested-attributes`,
@@ -394,5 +495,16 @@ export function loadSpec(yamlText: string): YnlFamily {
     }
   }
   const version = root.version === undefined ? 1 : int("spec.version", root.version, 0xff);
-  return { name, protocol, protonum, version, fixedHeader, attributeSets, structs, operations, mcastGroups };
+  return {
+    name,
+    protocol,
+    protonum,
+    version,
+    fixedHeader,
+    attributeSets,
+    structs,
+    subMessages,
+    operations,
+    mcastGroups,
+  };
 }
