@@ -157,4 +157,5 @@ export {
   type YnlFamily,
   type YnlOperation,
   type YnlStruct,
+  type YnlSubMessage,
 } from "./ynl/spec.js";
