@@ -6,13 +6,13 @@ import {
   type ByteOrder,
   type ErrnoCode,
   errnoName,
+  get32,
   isErrValue,
   KernelError,
   utf8Decode,
   utf8Encode,
 } from "@kbridge/uapi";
 import { NLMSG_ALIGN, NLMSG_HDRLEN } from "./align.js";
-import { get32 } from "./bytes.js";
 import { NetlinkParseError } from "./errors.js";
 import { NLA_F_NESTED, parseAttrs } from "./nlattr.js";
 import { NLM_F, NLMSG_DONE, NLMSG_ERROR, type NlMessage, type NlMsgHdr, readNlmsghdr } from "./nlmsg.js";

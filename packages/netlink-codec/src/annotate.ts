@@ -2,9 +2,8 @@
 // payloads, padding, nlmsgerr and its ext-ack — as ranges, as an annotated hexdump (the commented byte arrays
 // of rust-netlink's tests, generated) and as a JSON-ready description.
 
-import { type ByteOrder, errnoName, KernelError } from "@kbridge/uapi";
+import { type ByteOrder, errnoName, get16, get32, KernelError } from "@kbridge/uapi";
 import { decodeAck, decodeDone } from "./ack.js";
-import { get16, get32 } from "./bytes.js";
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK } from "./nlattr.js";
 import {
   type FlagContext,

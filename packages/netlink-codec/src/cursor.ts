@@ -2,9 +2,8 @@
 // hot paths that must not create an object per attribute (mdlayher/netlink's AttributeDecoder, libmnl's
 // mnl_attr_for_each). Same checks, same errors as parseAttrs.
 
-import { type ByteOrder, KernelError, utf8Decode } from "@kbridge/uapi";
+import { type ByteOrder, get16, get32, get64, KernelError, utf8Decode } from "@kbridge/uapi";
 import { NLA_HDRLEN } from "./align.js";
-import { get16, get32, get64 } from "./bytes.js";
 import { NetlinkParseError } from "./errors.js";
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, type NlAttr } from "./nlattr.js";
 

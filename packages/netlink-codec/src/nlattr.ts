@@ -2,9 +2,8 @@
 // that check the payload size, and the flag bits of include/uapi/linux/netlink.h.
 
 import type { ByteOrder } from "@kbridge/uapi";
-import { KernelError, utf8Decode } from "@kbridge/uapi";
+import { get16, get32, get64, KernelError, utf8Decode } from "@kbridge/uapi";
 import { NLA_HDRLEN } from "./align.js";
-import { get16, get32, get64 } from "./bytes.js";
 import { NetlinkParseError } from "./errors.js";
 
 /** `NLA_F_NESTED` (bit 15): the payload is itself a stream of attributes. */

@@ -2,9 +2,8 @@
 // either byte order, and a datagram parser that splits what recvmsg() returns into messages.
 
 import type { ByteOrder } from "@kbridge/uapi";
-import { KernelError } from "@kbridge/uapi";
+import { get16, get32, KernelError, put16, put32 } from "@kbridge/uapi";
 import { NLMSG_HDRLEN } from "./align.js";
-import { get16, get32, put16, put32 } from "./bytes.js";
 import { NetlinkParseError } from "./errors.js";
 
 /** `NLMSG_NOOP` (1): nothing; to be ignored. */

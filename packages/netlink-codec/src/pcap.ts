@@ -2,8 +2,7 @@
 // each record a 16-byte cooked header (pkttype, ARPHRD_NETLINK = 824, address, netlink protocol; all
 // big-endian, as the Linux "cooked" capture writes them) and one datagram. Wireshark and tshark dissect them.
 
-import { KernelError } from "@kbridge/uapi";
-import { get16, get32, put16, put32 } from "./bytes.js";
+import { get16, get32, KernelError, put16, put32 } from "@kbridge/uapi";
 
 /** `LINKTYPE_NETLINK`: the pcap link type of netlink captures. */
 export const LINKTYPE_NETLINK = 253;

@@ -3,9 +3,8 @@
 // and offending attribute, and the policy description the kernel puts in NLMSGERR_ATTR_POLICY
 // (net/netlink/policy.c __netlink_policy_dump_write_attr). Read against Linux 6.12.
 
-import { type ByteOrder, type ErrnoCode, errnoName, KernelError } from "@kbridge/uapi";
+import { type ByteOrder, type ErrnoCode, errnoName, get16, get32, get64, KernelError } from "@kbridge/uapi";
 import { NLA_ALIGN, NLA_HDRLEN, NLMSG_ALIGN, NLMSG_HDRLEN } from "./align.js";
-import { get16, get32, get64 } from "./bytes.js";
 import { NLA_F_NESTED, NLA_TYPE_MASK, type NlAttr } from "./nlattr.js";
 import type { RawAttr } from "./rawtree.js";
 

@@ -2,8 +2,8 @@
 // same bytes. Nests are descended only where NLA_F_NESTED says so and the children tile the payload exactly.
 
 import type { ByteOrder } from "@kbridge/uapi";
+import { get32 } from "@kbridge/uapi";
 import { NLMSG_ALIGN } from "./align.js";
-import { get32 } from "./bytes.js";
 import { type AttrOptions, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, parseAttrs } from "./nlattr.js";
 import {
   familyHeaderLength,

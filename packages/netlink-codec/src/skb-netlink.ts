@@ -2,9 +2,8 @@
 // skb's tailroom is the only limit, nlmsg_put() returns NULL and nla_put() -EMSGSIZE when it runs out, and
 // nothing is changed then.
 
-import { type ByteOrder, KernelError, utf8Encode } from "@kbridge/uapi";
+import { type ByteOrder, get32, KernelError, put16, put32, utf8Encode } from "@kbridge/uapi";
 import { NLA_HDRLEN, NLMSG_HDRLEN, nla_total_size, nlmsg_total_size } from "./align.js";
-import { get32, put16, put32 } from "./bytes.js";
 import { NLA_F_NESTED, NLA_TYPE_MASK } from "./nlattr.js";
 import { SkBuff, type SkbSizes } from "./skbuff.js";
 

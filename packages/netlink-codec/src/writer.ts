@@ -1,9 +1,8 @@
 // Building netlink messages: nlmsg_put / nla_put* / nla_nest_start / nla_nest_end / nlmsg_end of
 // include/net/netlink.h on a growable buffer, with the kernel's lengths and zeroed padding.
 
-import { type ByteOrder, KernelError, utf8Encode } from "@kbridge/uapi";
+import { type ByteOrder, KernelError, put16, put32, utf8Encode } from "@kbridge/uapi";
 import { NLA_HDRLEN, NLMSG_HDRLEN } from "./align.js";
-import { put16, put32 } from "./bytes.js";
 import { NLA_F_NESTED, NLA_TYPE_MASK } from "./nlattr.js";
 
 /** The header fields of a message to build; `nlmsg_len` is computed by {@link NlWriter.endMessage}. */

@@ -2,6 +2,7 @@
 // a given ABI, and encodes/decodes values to and from bytes, or reads them in place through views.
 
 import { type Abi, type ByteOrder, X86_64 } from "./abi.js";
+import { get16, get32, put16, put32 } from "./bytes.js";
 import { KernelError } from "./errno.js";
 import { utf8Decode, utf8Encode } from "./utf8.js";
 
@@ -115,38 +116,6 @@ class IntType<T extends number | bigint> implements CType<T> {
   }
 }
 
-// Integer loads and stores are byte arithmetic on the Uint8Array itself: no DataView to allocate per call,
-// and V8 inlines them. A store truncates like a C cast (a Uint8Array element keeps the low 8 bits).
-function load16(b: Uint8Array, o: number, le: boolean): number {
-  return le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
-}
-
-function load32(b: Uint8Array, o: number, le: boolean): number {
-  // Signed 32-bit; callers that want unsigned add `>>> 0`.
-  return le
-    ? b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)
-    : (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
-}
-
-function store16(b: Uint8Array, o: number, v: number, le: boolean): void {
-  b[o + (le ? 0 : 1)] = v;
-  b[o + (le ? 1 : 0)] = v >>> 8;
-}
-
-function store32(b: Uint8Array, o: number, v: number, le: boolean): void {
-  if (le) {
-    b[o] = v;
-    b[o + 1] = v >>> 8;
-    b[o + 2] = v >>> 16;
-    b[o + 3] = v >>> 24;
-  } else {
-    b[o] = v >>> 24;
-    b[o + 1] = v >>> 16;
-    b[o + 2] = v >>> 8;
-    b[o + 3] = v;
-  }
-}
-
 function smallInt(size: 1 | 2 | 4, signed: boolean, le: boolean, name: string): Codec {
   const bits = size * 8;
   const min = signed ? -(2 ** (bits - 1)) : 0;
@@ -171,14 +140,14 @@ function smallInt(size: 1 | 2 | 4, signed: boolean, le: boolean, name: string): 
   if (size === 2) {
     return {
       ...base,
-      read: signed ? (b, o) => (load16(b, o, le) << 16) >> 16 : (b, o) => load16(b, o, le),
-      write: (b, o, v, p) => store16(b, o, check(v, p), le),
+      read: signed ? (b, o) => (get16(b, o, le) << 16) >> 16 : (b, o) => get16(b, o, le),
+      write: (b, o, v, p) => put16(b, o, check(v, p), le),
     };
   }
   return {
     ...base,
-    read: signed ? (b, o) => load32(b, o, le) : (b, o) => load32(b, o, le) >>> 0,
-    write: (b, o, v, p) => store32(b, o, check(v, p), le),
+    read: signed ? (b, o) => get32(b, o, le) | 0 : (b, o) => get32(b, o, le),
+    write: (b, o, v, p) => put32(b, o, check(v, p), le),
   };
 }
 
@@ -203,8 +172,8 @@ function bigInt(size: 4 | 8, align: number, signed: boolean, le: boolean, name: 
       size,
       align,
       atomic: true,
-      read: signed ? (b, o) => BigInt(load32(b, o, le)) : (b, o) => BigInt(load32(b, o, le) >>> 0),
-      write: (b, o, v, p) => store32(b, o, Number(BigInt.asUintN(32, check(v, p))), le),
+      read: signed ? (b, o) => BigInt(get32(b, o, le) | 0) : (b, o) => BigInt(get32(b, o, le)),
+      write: (b, o, v, p) => put32(b, o, Number(BigInt.asUintN(32, check(v, p))), le),
     };
   }
   // Two 32-bit halves: as fast as a DataView's getBigUint64 without allocating a DataView per access.
@@ -215,13 +184,13 @@ function bigInt(size: 4 | 8, align: number, signed: boolean, le: boolean, name: 
     align,
     atomic: true,
     read: (b, o) => {
-      const v = (BigInt(load32(b, o + hi, le) >>> 0) << 32n) | BigInt(load32(b, o + lo, le) >>> 0);
+      const v = (BigInt(get32(b, o + hi, le)) << 32n) | BigInt(get32(b, o + lo, le));
       return signed ? BigInt.asIntN(64, v) : v;
     },
     write: (b, o, v, p) => {
       const x = check(v, p);
-      store32(b, o + lo, Number(BigInt.asUintN(32, x)), le);
-      store32(b, o + hi, Number(BigInt.asUintN(32, x >> 32n)), le);
+      put32(b, o + lo, Number(BigInt.asUintN(32, x)), le);
+      put32(b, o + hi, Number(BigInt.asUintN(32, x >> 32n)), le);
     },
   };
 }

@@ -2,8 +2,17 @@
 // ones kept) and encoded back byte for byte, for genetlink (genlmsghdr + fixed header) and netlink-raw
 // (a fixed header struct such as ifinfomsg) families.
 
-import { type ByteOrder, KernelError, utf8Decode, utf8Encode } from "@kbridge/uapi";
-import { get16, get32, get64, put16, put32 } from "../bytes.js";
+import {
+  type ByteOrder,
+  get16,
+  get32,
+  get64,
+  KernelError,
+  put16,
+  put32,
+  utf8Decode,
+  utf8Encode,
+} from "@kbridge/uapi";
 import { NLA_F_NESTED, NLA_TYPE_MASK, type NlAttr, parseAttrs } from "../nlattr.js";
 import type { NlMessage } from "../nlmsg.js";
 import { NlWriter } from "../writer.js";

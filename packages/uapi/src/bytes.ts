@@ -1,5 +1,6 @@
 // Host-order integer loads and stores on a Uint8Array at explicit offsets: byte arithmetic, no DataView
-// to allocate per call. Stores truncate like a C cast (a Uint8Array element keeps the low 8 bits).
+// to allocate per call. Stores truncate like a C cast (a Uint8Array element keeps the low 8 bits). Shared by
+// the struct codec here and the netlink codec.
 
 /** A u16 at `o`. */
 export function get16(b: Uint8Array, o: number, le: boolean): number {
