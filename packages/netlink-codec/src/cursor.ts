@@ -22,14 +22,8 @@ import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, type NlAttr } from ".
  * ```
  */
 export class AttrCursor {
-  /** `nla_type` of the current attribute, flag bits included. */
-  rawType = 0;
-  /** Offset of the current attribute's header in the buffer. */
+  /** Offset of the current attribute's header in the buffer (-1 before the first `next()`). */
   offset = -1;
-  /** Offset of the current payload in the buffer. */
-  payloadOffset = 0;
-  /** Length of the current payload (`nla_len - 4`). */
-  payloadLength = 0;
   #buf: Uint8Array;
   #end: number;
   readonly #le: boolean;
@@ -105,12 +99,25 @@ export class AttrCursor {
         `runs past the end of the attributes (${left} bytes left)`,
       );
     }
-    this.rawType = get16(b, off + 2, this.#le);
+    // Only the offset is stored; type and length are read from the header when asked for.
     this.offset = off;
-    this.payloadOffset = off + NLA_HDRLEN;
-    this.payloadLength = len - NLA_HDRLEN;
     this.#next = off + ((len + 3) & ~3);
     return true;
+  }
+
+  /** `nla_type` of the current attribute, flag bits included. */
+  get rawType(): number {
+    return get16(this.#buf, this.offset + 2, this.#le);
+  }
+
+  /** Offset of the current payload in the buffer. */
+  get payloadOffset(): number {
+    return this.offset + NLA_HDRLEN;
+  }
+
+  /** Length of the current payload (`nla_len - 4`). */
+  get payloadLength(): number {
+    return get16(this.#buf, this.offset, this.#le) - NLA_HDRLEN;
   }
 
   /** The type without flag bits. */

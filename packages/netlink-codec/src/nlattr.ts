@@ -76,6 +76,8 @@ export function parseAttrs(buf: Uint8Array, start = 0, end = buf?.length, option
     );
   }
   const le = little(options, "parseAttrs");
+  // A Node Buffer's subarray() builds another Buffer, several times slower than a Uint8Array's: view it plainly.
+  if (buf.constructor !== Uint8Array) buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: NlAttr[] = [];
   let off = start;
   while (end - off >= NLA_HDRLEN) {

@@ -28,8 +28,8 @@ export interface FamilyAttr {
   readonly rawType: number;
   /**
    * The typed value: number (8–32-bit ints), bigint (64-bit, uint, sint), string, true (flag), Uint8Array
-   * (binary, unknown), an object (binary with a struct), FamilyAttr[] (nest), an array (indexed-array) or
-   * `{ value, selector }` (bitfield32).
+   * (binary, unknown: a view of the message's bytes, not a copy), an object (binary with a struct),
+   * FamilyAttr[] (nest), an array (indexed-array) or `{ value, selector }` (bitfield32).
    */
   readonly value: unknown;
   /** The payload as found; re-emitted as is while `value` still says the same. */
@@ -176,7 +176,7 @@ export class NetlinkFamily {
       }
       out[m.name] =
         m.type === "binary"
-          ? p.slice(o, o + size)
+          ? p.subarray(o, o + size)
           : readInt(
               p,
               o,
@@ -220,11 +220,11 @@ export class NetlinkFamily {
     const p = at.payload;
     const le = a.byteOrder === "big-endian" ? false : this.#le;
     const int = INT[a.type];
-    if (int !== undefined) return p.length === int.size ? readInt(p, 0, int.size, int.signed, le) : p.slice();
+    if (int !== undefined) return p.length === int.size ? readInt(p, 0, int.size, int.signed, le) : p;
     switch (a.type) {
       case "uint":
       case "sint":
-        if (p.length !== 4 && p.length !== 8) return p.slice();
+        if (p.length !== 4 && p.length !== 8) return p;
         return a.type === "uint"
           ? p.length === 4
             ? BigInt(get32(p, 0, le))
@@ -239,7 +239,7 @@ export class NetlinkFamily {
       case "flag":
         return true;
       case "bitfield32":
-        return p.length === 8 ? { value: get32(p, 0, le), selector: get32(p, 4, le) } : p.slice();
+        return p.length === 8 ? { value: get32(p, 0, le), selector: get32(p, 4, le) } : p;
       case "nest":
         return this.decodeAttrs(a.nestedAttributes!, p);
       case "indexed-array": {
@@ -260,7 +260,7 @@ export class NetlinkFamily {
         return this.#decodeTypeValue(a, p, a.typeValue!.length);
       case "sub-message": {
         const format = this.#format(a, siblings);
-        if (format === undefined) return p.slice();
+        if (format === undefined) return p;
         const size = format.fixedHeader === undefined ? 0 : this.structSize(format.fixedHeader);
         return {
           format: format.value,
@@ -276,9 +276,9 @@ export class NetlinkFamily {
       case "binary":
         return a.struct !== undefined && p.length >= this.structSize(a.struct)
           ? this.#decodeStruct(a.struct, p)
-          : p.slice();
+          : p;
       default:
-        return p.slice();
+        return p;
     }
   }
 
@@ -296,7 +296,7 @@ export class NetlinkFamily {
     for (const at of parseAttrs(bytes, start, bytes.length, { byteOrder: this.#le ? "little" : "big" })) {
       const a = set.byValue.get(at.type);
       if (a?.type === "sub-message") late.push(out.length);
-      const value = a === undefined ? at.payload.slice() : this.#safe(a, at, []);
+      const value = a === undefined ? at.payload : this.#safe(a, at, []);
       out.push({ name: a?.name, type: at.type, rawType: at.rawType, value, raw: at.payload });
     }
     for (const i of late) {
@@ -319,7 +319,7 @@ export class NetlinkFamily {
     try {
       return this.#decodeValue(a, at, siblings);
     } catch {
-      return at.payload.slice(); // not what the spec says: keep the bytes
+      return at.payload; // not what the spec says: keep the bytes
     }
   }
 
