@@ -37,6 +37,7 @@ describe("the tour", () => {
       "RTM_SETLINK lo with a 2-byte IFLA_MTU; the kernel answered NLMSG_ERROR -34 (ERANGE):",
     );
     expect(text).toContain("offset 32 in the request is IFLA_MTU (attribute type 4)");
+    expect(text).toContain("wrote 272 bytes of pcap (LINKTYPE_NETLINK 253, 2 datagrams: 40 B, 144 B);");
     expect(text).toContain("the policy it failed: u32 in 0..4294967295");
     expect(text).toContain(
       "EBADMSG: parseDatagram: at offset 0: nlmsg_len 40: runs past the end of the datagram (20 bytes left)",

@@ -1,6 +1,8 @@
 // Stop 2, @kbridge/netlink-codec: a request built as the kernel's helpers build it, a real kernel reply
 // decoded, and a malformed datagram refused with the place and the value.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   attrPathAt,
   decodeAck,
@@ -11,9 +13,13 @@ import {
   nlaGetInAddr,
   nlaGetString,
   nlmsgFlagNames,
+  PACKET_HOST,
+  PACKET_OUTGOING,
   parseAttrs,
   parseDatagram,
   type RawAttr,
+  readPcap,
+  writePcap,
 } from "@kbridge/netlink-codec";
 import type { Stop } from "../tour.js";
 
@@ -111,6 +117,29 @@ function describePolicy(policy: readonly RawAttr[]): string {
   return min !== undefined && max !== undefined ? `${name} in ${min}..${max}` : name;
 }
 
+function pcapLines(): string[] {
+  // The request and the reply of the ext-ack exchange as a pcap that tshark and Wireshark open.
+  const dir = new URL("../../../../vectors/netlink/", import.meta.url);
+  const request = new Uint8Array(readFileSync(new URL("netns1000-extack-policy-mtu-u16.req.bin", dir)));
+  const reply = new Uint8Array(readFileSync(new URL("netns1000-extack-policy-mtu-u16.bin", dir)));
+  const pcap = writePcap([
+    { protocol: 0, pkttype: PACKET_OUTGOING, data: request },
+    { protocol: 0, pkttype: PACKET_HOST, micros: 1, data: reply },
+  ]);
+  const tmp = mkdtempSync(join(tmpdir(), "kbridge-tour-"));
+  try {
+    const file = join(tmp, "extack.pcap");
+    writeFileSync(file, pcap);
+    const back = readPcap(new Uint8Array(readFileSync(file)));
+    return [
+      `wrote ${pcap.length} bytes of pcap (LINKTYPE_NETLINK 253, ${back.records.length} datagrams: ${back.records.map((r) => `${r.data.length} B`).join(", ")});`,
+      "  `tshark -r extack.pcap -V` dissects it as rtnetlink (an interop test checks that when tshark is installed).",
+    ];
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 function errorLines(): string[] {
   const bad = Uint8Array.from([40, 0, 0, 0, 16, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   try {
@@ -127,5 +156,15 @@ function errorLines(): string[] {
 /** The netlink-codec stop of the tour. */
 export const netlinkCodecStop: Stop = {
   title: "@kbridge/netlink-codec: netlink messages, byte for byte",
-  lines: () => [...requestLines(), "", ...replyLines(), "", ...extAckLines(), "", ...errorLines()],
+  lines: () => [
+    ...requestLines(),
+    "",
+    ...replyLines(),
+    "",
+    ...extAckLines(),
+    "",
+    ...pcapLines(),
+    "",
+    ...errorLines(),
+  ],
 };
