@@ -29,3 +29,25 @@ export function readJsonLines<T>(folder: string, file: string): T[] {
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as T);
 }
+
+/**
+ * The datagrams of a netlink capture `vectors/netlink/<file>`, split at the lengths of its `.lens` file (the
+ * recvmsg units), each a view of the checked bytes.
+ */
+export function readDatagrams(file: string): Uint8Array[] {
+  const bin = new Uint8Array(readVector("netlink", file));
+  const lens = readVector("netlink", file.replace(/\.bin$/, ".lens"))
+    .toString("utf8")
+    .trim()
+    .split("\n")
+    .map(Number);
+  const out: Uint8Array[] = [];
+  let off = 0;
+  for (const n of lens) {
+    out.push(bin.subarray(off, off + n));
+    off += n;
+  }
+  if (off !== bin.length)
+    throw new Error(`vectors/netlink/${file}: the .lens add up to ${off}, the file has ${bin.length} bytes`);
+  return out;
+}

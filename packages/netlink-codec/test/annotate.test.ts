@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readJsonLines, readVector } from "../../../test-support/vectors.js";
+import { readDatagrams, readJsonLines, readVector } from "../../../test-support/vectors.js";
 import { annotate, familyHeaderLength, hexdump } from "../src/index.js";
 
 interface Capture {
@@ -10,19 +10,9 @@ interface Capture {
 
 const captures = readJsonLines<Capture>("netlink", "manifest.jsonl");
 
-function datagrams(c: Capture): Uint8Array[] {
-  const bin = new Uint8Array(readVector("netlink", c.file));
-  let off = 0;
-  return c.datagram_lengths.map((n) => {
-    const d = bin.subarray(off, off + n);
-    off += n;
-    return d;
-  });
-}
-
 describe("annotate", () => {
   it.each(captures.map((c) => [c.file, c] as const))("labels every byte of %s exactly once", (_f, c) => {
-    for (const d of datagrams(c)) {
+    for (const d of readDatagrams(c.file)) {
       const a = annotate(d, { protocol: c.protocol });
       // One expect per datagram, not per range: the big dump has 300,000 ranges.
       let covered = 0;
@@ -48,7 +38,7 @@ describe("annotate", () => {
 
 describe("hexdump", () => {
   it("reads like the annotated byte arrays of a test", () => {
-    const d = datagrams(captures.find((c) => c.file === "host-getaddr-dump.bin")!)[0]!;
+    const d = readDatagrams("host-getaddr-dump.bin")[0]!;
     const lines = hexdump(d, { protocol: 0 }).split("\n");
     const pid = new DataView(d.buffer, d.byteOffset).getUint32(12, true);
     const pidHex = Array.from(d.subarray(12, 16), (x) => x.toString(16).padStart(2, "0")).join(" ");

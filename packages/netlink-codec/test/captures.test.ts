@@ -1,7 +1,7 @@
 // Every capture of vectors/netlink/ (bytes a real Linux 6.18 kernel sent) is framed into the messages the
 // manifest lists, and re-encoded byte for byte from a lossless raw tree through NlWriter.
 import { describe, expect, it } from "vitest";
-import { readJsonLines, readVector } from "../../../test-support/vectors.js";
+import { readDatagrams, readJsonLines, readVector } from "../../../test-support/vectors.js";
 import {
   decodeRawAttrs,
   decodeRawMessages,
@@ -29,22 +29,6 @@ interface Capture {
 }
 
 const manifest = readJsonLines<Capture>("netlink", "manifest.jsonl");
-
-function datagrams(c: Capture): Uint8Array[] {
-  const bin = new Uint8Array(readVector("netlink", c.file));
-  const lens = readVector("netlink", c.file.replace(/\.bin$/, ".lens"))
-    .toString("utf8")
-    .trim()
-    .split("\n")
-    .map(Number);
-  expect(lens).toEqual(c.datagram_lengths);
-  let off = 0;
-  return lens.map((n) => {
-    const d = bin.subarray(off, off + n);
-    off += n;
-    return d;
-  });
-}
 
 // The family header in front of the attributes, by protocol and message type (the families come later as
 // schemas; here the sizes are enough): ifinfomsg 16, ifaddrmsg 8, rtmsg 12, genlmsghdr 4.
@@ -86,7 +70,7 @@ describe.each(manifest)("$file", (c) => {
     const types: Record<string, number> = {};
     let count = 0;
     let bytes = 0;
-    for (const d of datagrams(c)) {
+    for (const d of readDatagrams(c.file)) {
       bytes += d.length;
       for (const m of parseDatagram(d)) {
         count++;
@@ -94,17 +78,19 @@ describe.each(manifest)("$file", (c) => {
       }
     }
     expect(bytes).toBe(c.total_bytes);
+    expect(readDatagrams(c.file).map((d) => d.length)).toEqual(c.datagram_lengths);
     expect(count).toBe(c.messages);
     expect(types).toEqual(c.types);
   });
 
   it("re-encodes every datagram byte for byte through decodeRawMessages / encodeRawMessages", () => {
-    for (const d of datagrams(c)) expectSameBytes(encodeRawMessages(decodeRawMessages(d, c.protocol)), d);
+    for (const d of readDatagrams(c.file))
+      expectSameBytes(encodeRawMessages(decodeRawMessages(d, c.protocol)), d);
   });
 
   it("re-encodes every message byte for byte from its raw tree", () => {
     let nests = 0;
-    for (const d of datagrams(c)) {
+    for (const d of readDatagrams(c.file)) {
       const w = new NlWriter();
       for (const m of parseDatagram(d)) {
         const fixed = fixedLength(c.protocol, m);
@@ -132,7 +118,7 @@ describe.each(manifest)("$file", (c) => {
 
 describe("what the captures show", () => {
   it("the policy ext-ack carries a nested NLMSGERR_ATTR_POLICY with NLA_F_NESTED", () => {
-    const [d] = datagrams(manifest.find((c) => c.file === "netns1000-extack-policy-mtu-u16.bin")!);
+    const [d] = readDatagrams("netns1000-extack-policy-mtu-u16.bin");
     const [m] = parseDatagram(d!);
     expect(m!.type).toBe(NLMSG_ERROR);
     expect(m!.flags).toBe(NLM_F.ACK_TLVS);

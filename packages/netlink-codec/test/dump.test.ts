@@ -1,25 +1,7 @@
 import { KernelError } from "@kbridge/uapi";
 import { describe, expect, it } from "vitest";
-import { readJsonLines, readVector } from "../../../test-support/vectors.js";
+import { readDatagrams } from "../../../test-support/vectors.js";
 import { DumpReader, NLM_F, NLMSG_DONE, NlWriter, readDump, readDumpAsync } from "../src/index.js";
-
-interface Capture {
-  file: string;
-  datagram_lengths: number[];
-  messages: number;
-}
-
-function datagramsOf(file: string): Uint8Array[] {
-  const c = readJsonLines<Capture>("netlink", "manifest.jsonl").find((x) => x.file === file)!;
-  const bin = new Uint8Array(readVector("netlink", file));
-  const out: Uint8Array[] = [];
-  let off = 0;
-  for (const n of c.datagram_lengths) {
-    out.push(bin.subarray(off, off + n));
-    off += n;
-  }
-  return out;
-}
 
 function message(
   type: number,
@@ -47,7 +29,7 @@ function kernelError(fn: () => unknown): KernelError {
 
 describe("dumps", () => {
   it("read the 1001-link dump datagram by datagram, ending at NLMSG_DONE", () => {
-    const ds = datagramsOf("netns1000-getlink-dump.bin");
+    const ds = readDatagrams("netns1000-getlink-dump.bin");
     const pid = new DataView(ds[0]!.buffer, ds[0]!.byteOffset).getUint32(12, true);
     const r = new DumpReader({ seq: 1, portid: pid });
     let n = 0;
@@ -57,7 +39,7 @@ describe("dumps", () => {
   });
 
   it("readDump and readDumpAsync yield the same messages", async () => {
-    const ds = datagramsOf("netns1000-getaddr-dump.bin");
+    const ds = readDatagrams("netns1000-getaddr-dump.bin");
     const sync = [...readDump(ds, { seq: 2 })].map((m) => m.offset);
     const async: number[] = [];
     async function* source() {

@@ -4,25 +4,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readJsonLines, readVector } from "../../../test-support/vectors.js";
+import { readDatagrams } from "../../../test-support/vectors.js";
 import { attrsToObject, loadSpec, NetlinkFamily, parseDatagram } from "../src/index.js";
 
 const dir = process.env.KBRIDGE_YNL_SPECS;
 
-interface Capture {
-  file: string;
-  datagram_lengths: number[];
-}
-
 function* messages(file: string) {
-  const c = readJsonLines<Capture>("netlink", "manifest.jsonl").find((x) => x.file === file)!;
-  const bin = new Uint8Array(readVector("netlink", file));
-  let off = 0;
-  for (const n of c.datagram_lengths) {
-    const d = bin.subarray(off, off + n);
-    off += n;
-    for (const m of parseDatagram(d)) if (m.type >= 16) yield { d, m };
-  }
+  for (const d of readDatagrams(file)) for (const m of parseDatagram(d)) if (m.type >= 16) yield { d, m };
 }
 
 describe.runIf(dir !== undefined && existsSync(join(dir, "rt_link.yaml")))("the kernel's YNL specs", () => {

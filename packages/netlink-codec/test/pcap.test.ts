@@ -1,24 +1,7 @@
 import { KernelError } from "@kbridge/uapi";
 import { describe, expect, it } from "vitest";
-import { readJsonLines, readVector } from "../../../test-support/vectors.js";
+import { readDatagrams, readVector } from "../../../test-support/vectors.js";
 import { PACKET_HOST, PACKET_OUTGOING, parseDatagram, readPcap, writePcap } from "../src/index.js";
-
-interface Capture {
-  file: string;
-  protocol: number;
-  datagram_lengths: number[];
-}
-
-function datagrams(file: string): Uint8Array[] {
-  const c = readJsonLines<Capture>("netlink", "manifest.jsonl").find((x) => x.file === file)!;
-  const bin = new Uint8Array(readVector("netlink", file));
-  let off = 0;
-  return c.datagram_lengths.map((n) => {
-    const d = bin.subarray(off, off + n);
-    off += n;
-    return d;
-  });
-}
 
 const pcaps = [
   ["host-getlink.pcap", "host-getlink-dump", 0],
@@ -35,10 +18,10 @@ describe.each(pcaps)("%s", (pcapFile, capture, protocol) => {
     expect(p.snaplen).toBe(262144);
     expect(p.records.map((r) => [r.pkttype, r.protocol])).toEqual([
       [PACKET_OUTGOING, protocol],
-      ...datagrams(`${capture}.bin`).map(() => [PACKET_HOST, protocol]),
+      ...readDatagrams(`${capture}.bin`).map(() => [PACKET_HOST, protocol]),
     ]);
     expect(p.records[0]!.data).toEqual(req);
-    datagrams(`${capture}.bin`).forEach((d, i) => {
+    readDatagrams(`${capture}.bin`).forEach((d, i) => {
       expect(p.records[i + 1]!.data).toEqual(d);
     });
     for (const r of p.records) expect(parseDatagram(r.data).length).toBeGreaterThan(0);

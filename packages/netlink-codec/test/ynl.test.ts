@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { KernelError } from "@kbridge/uapi";
 import { describe, expect, it } from "vitest";
-import { readJsonLines, readVector } from "../../../test-support/vectors.js";
+import { readDatagrams, readVector } from "../../../test-support/vectors.js";
 import {
   attrsToObject,
   loadSpec,
@@ -12,22 +12,6 @@ import {
 } from "../src/index.js";
 
 const spec = (name: string) => readFileSync(new URL(`specs/${name}.yaml`, import.meta.url), "utf8");
-
-interface Capture {
-  file: string;
-  datagram_lengths: number[];
-}
-
-function datagrams(file: string): Uint8Array[] {
-  const c = readJsonLines<Capture>("netlink", "manifest.jsonl").find((x) => x.file === file)!;
-  const bin = new Uint8Array(readVector("netlink", file));
-  let off = 0;
-  return c.datagram_lengths.map((n) => {
-    const d = bin.subarray(off, off + n);
-    off += n;
-    return d;
-  });
-}
 
 function einval(fn: () => unknown): string {
   try {
@@ -96,7 +80,7 @@ describe("nlctrl (genetlink) on real kernel replies", () => {
   const nlctrl = new NetlinkFamily(loadSpec(spec("nlctrl")));
 
   it("decodes GETFAMILY nlctrl: name, id, version, ops and multicast groups (spec §7.7)", () => {
-    const [d] = datagrams("netns1000-genl-ctrl-getfamily-nlctrl.bin");
+    const [d] = readDatagrams("netns1000-genl-ctrl-getfamily-nlctrl.bin");
     const [m] = parseDatagram(d!);
     const f = nlctrl.decode(m!);
     expect([f.op?.name, f.cmd, f.version]).toEqual(["getfamily", 1, 2]);
@@ -116,7 +100,7 @@ describe("nlctrl (genetlink) on real kernel replies", () => {
 
   it("decodes the family dump, and re-encodes every message byte for byte", () => {
     const names: string[] = [];
-    for (const d of datagrams("netns1000-genl-ctrl-getfamily-dump.bin")) {
+    for (const d of readDatagrams("netns1000-genl-ctrl-getfamily-dump.bin")) {
       for (const m of parseDatagram(d)) {
         if (m.type === NLMSG_DONE || m.type === NLMSG_ERROR) continue;
         const f = nlctrl.decode(m);
@@ -155,7 +139,7 @@ describe("rt-addr (netlink-raw) on a real RTM_GETADDR dump", () => {
 
   it("decodes the fixed header and attributes, structs included, and re-encodes every message", () => {
     const seen: unknown[] = [];
-    for (const d of datagrams("host-getaddr-dump.bin")) {
+    for (const d of readDatagrams("host-getaddr-dump.bin")) {
       for (const m of parseDatagram(d)) {
         if (m.type === NLMSG_DONE) continue;
         const f = rtAddr.decode(m);
@@ -183,7 +167,7 @@ describe("rt-addr (netlink-raw) on a real RTM_GETADDR dump", () => {
   });
 
   it("re-encodes a changed value from the value, and keeps unknown attributes", () => {
-    const [d] = datagrams("host-getaddr-dump.bin");
+    const [d] = readDatagrams("host-getaddr-dump.bin");
     const [m] = parseDatagram(d!);
     const f = rtAddr.decode(m!);
     const attrs = f.attrs.map((a) => (a.name === "ifa-label" ? { ...a, value: "loopback0" } : a));
