@@ -113,6 +113,76 @@ function writeInt(size: 1 | 2 | 4 | 8, v: unknown, le: boolean, what: string): U
   return b;
 }
 
+// A decoded attribute that keeps where its payload is and cuts the view only when asked (most never are):
+// a subarray per attribute would cost more than the rest of the decode.
+class DecodedAttr implements FamilyAttr {
+  readonly #buf: Uint8Array;
+  readonly #off: number;
+  readonly #len: number;
+  readonly #value: unknown;
+  constructor(
+    readonly name: string | undefined,
+    readonly type: number,
+    readonly rawType: number,
+    value: unknown,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+  ) {
+    this.#value = value;
+    this.#buf = buf;
+    this.#off = off;
+    this.#len = len;
+  }
+
+  /** The typed value; a binary value (`BYTES`) is cut from the buffer when read. */
+  get value(): unknown {
+    return this.#value === BYTES ? this.raw : this.#value;
+  }
+
+  get raw(): Uint8Array {
+    return this.#buf.subarray(this.#off, this.#off + this.#len);
+  }
+}
+
+// The marker of a value that is the payload bytes themselves.
+const BYTES = Symbol("bytes");
+
+// The marker of fastValue() for types it leaves to the general decoder.
+const SLOW = Symbol("slow");
+
+// The common attribute types, decoded straight from the buffer (the same values #decodeValue gives).
+function fastValue(a: YnlAttr, b: Uint8Array, o: number, len: number, hostLe: boolean): unknown {
+  const le = a.byteOrder === "big-endian" ? false : hostLe;
+  switch (a.type) {
+    case "u8":
+      return len === 1 ? b[o]! : BYTES;
+    case "u16":
+      return len === 2 ? get16(b, o, le) : BYTES;
+    case "u32":
+      return len === 4 ? get32(b, o, le) : BYTES;
+    case "s8":
+      return len === 1 ? (b[o]! << 24) >> 24 : BYTES;
+    case "s16":
+      return len === 2 ? (get16(b, o, le) << 16) >> 16 : BYTES;
+    case "s32":
+      return len === 4 ? get32(b, o, le) | 0 : BYTES;
+    case "string": {
+      let e = o;
+      while (e < o + len && b[e] !== 0) e++;
+      return utf8Decode(b, o, e);
+    }
+    case "flag":
+      return true;
+    case "binary":
+    case "pad":
+    case "unused":
+      return a.struct === undefined ? BYTES : SLOW;
+    default:
+      return SLOW;
+  }
+}
+
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a instanceof Uint8Array && b instanceof Uint8Array)
@@ -293,11 +363,44 @@ export class NetlinkFamily {
     const out: FamilyAttr[] = [];
     // Sub-messages are decoded last: their selector is a sibling that may come after them.
     const late: number[] = [];
-    for (const at of parseAttrs(bytes, start, bytes.length, { byteOrder: this.#le ? "little" : "big" })) {
-      const a = set.byValue.get(at.type);
-      if (a?.type === "sub-message") late.push(out.length);
-      const value = a === undefined ? at.payload : this.#safe(a, at, []);
-      out.push({ name: a?.name, type: at.type, rawType: at.rawType, value, raw: at.payload });
+    // The walk of parseAttrs(), inlined so that the common types decode without an NlAttr object each.
+    const b =
+      bytes.constructor === Uint8Array
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const le = this.#le;
+    const end = b.length;
+    if (!Number.isInteger(start) || start < 0 || start > end) {
+      parseAttrs(bytes, start, end, { byteOrder: le ? "little" : "big" }); // throws the range error
+    }
+    for (let off = start; end - off >= 4; ) {
+      const len = get16(b, off, le);
+      if (len < 4 || len > end - off) {
+        parseAttrs(b, off, end, { byteOrder: le ? "little" : "big" }); // throws the error of parseAttrs
+      }
+      const rawType = get16(b, off + 2, le);
+      const type = rawType & NLA_TYPE_MASK;
+      const a = set.byValue.get(type);
+      let value: unknown;
+      if (a === undefined) value = BYTES;
+      else {
+        value = fastValue(a, b, off + 4, len - 4, le);
+        if (value === SLOW) {
+          if (a.type === "sub-message") late.push(out.length);
+          const payload = b.subarray(off + 4, off + len);
+          const at = {
+            type,
+            rawType,
+            nested: (rawType & NLA_F_NESTED) !== 0,
+            netByteOrder: (rawType & 0x4000) !== 0,
+            offset: off,
+            payload,
+          };
+          value = this.#safe(a, at, []);
+        }
+      }
+      out.push(new DecodedAttr(a?.name, type, rawType, value, b, off + 4, len - 4));
+      off += (len + 3) & ~3;
     }
     for (const i of late) {
       const e = out[i]!;
@@ -310,7 +413,7 @@ export class NetlinkFamily {
         offset: 0,
         payload: e.raw!,
       };
-      out[i] = { ...e, value: this.#safe(a, at, out) };
+      out[i] = { name: e.name, type: e.type, rawType: e.rawType, value: this.#safe(a, at, out), raw: e.raw! };
     }
     return out;
   }
