@@ -55,6 +55,11 @@ interface BenchGroup {
    * the runner then also reports MB/s (`bytes`, 1 MB = 1e6 bytes) and msg/s (`messages`).
    */
   readonly work?: { readonly bytes?: number; readonly messages?: number };
+  /**
+   * Figures measured outside Node (a C program, say), each a function returning operations per second, or
+   * undefined when it cannot run here (its tool is missing). They can be baselines in `compare`.
+   */
+  readonly external?: Readonly<Record<string, () => number | undefined>>;
 }
 
 interface Figure {
@@ -132,7 +137,9 @@ function checkGroups(file: string, exported: unknown): BenchGroup[] {
     }
     for (const c of g.compare ?? []) {
       for (const t of [c.name, c.baseline]) {
-        if (!Object.hasOwn(g.tasks, t)) fail(`${file}: group "${g.group}" compares unknown task "${t}"`);
+        if (!Object.hasOwn(g.tasks, t) && !Object.hasOwn(g.external ?? {}, t)) {
+          fail(`${file}: group "${g.group}" compares unknown task "${t}"`);
+        }
       }
       if (c.name === c.baseline) fail(`${file}: group "${g.group}" compares "${c.name}" with itself`);
     }
@@ -285,8 +292,28 @@ async function main(): Promise<void> {
 
   for (const g of groups) {
     const results = await runGroup(g);
+    // External figures join as measurements of their own (no samples: the program measured itself).
+    for (const [name, run] of Object.entries(g.external ?? {})) {
+      process.stderr.write(`bench: ${g.group}: ${name} (external) …\n`);
+      const opsPerSec = run();
+      if (opsPerSec === undefined) {
+        process.stderr.write(`bench: ${g.group}: ${name}: not available here, skipped\n`);
+        continue;
+      }
+      results.push({
+        group: g.group,
+        task: name,
+        perSample: 0,
+        medianNs: 1e9 / opsPerSec,
+        meanNs: 1e9 / opsPerSec,
+        rme: 0,
+        samples: 0,
+      });
+    }
     const byName = new Map(results.map((m) => [m.task, m]));
-    const baselineOf = new Map((g.compare ?? []).map((c) => [c.name, byName.get(c.baseline)!]));
+    const baselineOf = new Map(
+      (g.compare ?? []).filter((c) => byName.has(c.baseline)).map((c) => [c.name, byName.get(c.baseline)!]),
+    );
     const bytes = g.work?.bytes;
     const messages = g.work?.messages;
     const rows: string[][] = [
