@@ -273,6 +273,26 @@ export class NlWriter {
     this.putAttr(type, Uint8Array.from(bytes));
   }
 
+  /**
+   * `nla_put_in6_addr()`: an IPv6 address from its text (RFC 4291: hex groups, one `::`, an embedded IPv4 tail
+   * such as `::ffff:192.0.2.1`; no zone id).
+   */
+  putIn6Addr(type: number, addr: string): void {
+    this.putAttr(type, parseIn6(addr));
+  }
+
+  /** A link-layer address (IFLA_ADDRESS) from `aa:bb:cc:dd:ee:ff` text (1 to 32 bytes, `:` or `-` between). */
+  putLladdr(type: number, addr: string): void {
+    const parts = typeof addr === "string" ? addr.split(/[:-]/) : [];
+    if (parts.length < 1 || parts.length > 32 || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) {
+      throw bad("EINVAL", "nla_put", `${JSON.stringify(addr)} is not a link-layer address`);
+    }
+    this.putAttr(
+      type,
+      Uint8Array.from(parts, (p) => Number.parseInt(p, 16)),
+    );
+  }
+
   /** `nla_put_bitfield32()`: value then selector, host order. */
   putBitfield32(type: number, value: number, selector: number): void {
     for (const [n, v] of [
@@ -360,4 +380,41 @@ export class NlWriter {
     this.#len = 0;
     return out;
   }
+}
+
+// RFC 4291 text to 16 bytes.
+function parseIn6(addr: string): Uint8Array {
+  const fail = () => bad("EINVAL", "nla_put_in6_addr", `${JSON.stringify(addr)} is not an IPv6 address`);
+  if (typeof addr !== "string" || addr.length > 45) throw fail();
+  let text = addr;
+  const tail: number[] = [];
+  const v4 = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4 !== null) {
+    const octets = v4.slice(2).map(Number);
+    if (octets.some((o) => o > 255)) throw fail();
+    tail.push(((octets[0]! << 8) | octets[1]!) >>> 0, ((octets[2]! << 8) | octets[3]!) >>> 0);
+    text = v4[1]!.endsWith("::") ? v4[1]! : v4[1]!.slice(0, -1);
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) throw fail();
+  const groups = (h: string) => (h === "" ? [] : h.split(":"));
+  const head = groups(halves[0]!);
+  const rest = halves.length === 2 ? groups(halves[1]!) : [];
+  const all = [...head, ...rest];
+  if (!all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) throw fail();
+  const have = all.length + tail.length;
+  if (halves.length === 1 ? have !== 8 : have > 7) throw fail();
+  const words = [
+    ...head.map((g) => Number.parseInt(g, 16)),
+    ...new Array(8 - have).fill(0),
+    ...rest.map((g) => Number.parseInt(g, 16)),
+    ...tail,
+  ];
+  if (halves.length === 1 && words.length !== 8) throw fail();
+  const out = new Uint8Array(16);
+  words.forEach((w, i) => {
+    out[2 * i] = w >> 8;
+    out[2 * i + 1] = w & 0xff;
+  });
+  return out;
 }

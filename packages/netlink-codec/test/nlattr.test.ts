@@ -286,3 +286,50 @@ describe("properties", () => {
     });
   });
 });
+
+describe("address putters", () => {
+  const roundTrip = (addr: string) => nlaGetIn6Addr(attrsOf((w) => w.putIn6Addr(1, addr))[0]!);
+  it("write IPv6 text as its 16 bytes, read back in RFC 5952 form", () => {
+    expect(roundTrip("fd00::1")).toBe("fd00::1");
+    expect(roundTrip("::")).toBe("::");
+    expect(roundTrip("::1")).toBe("::1");
+    expect(roundTrip("2001:DB8:0:0:1:0:0:1")).toBe("2001:db8::1:0:0:1");
+    expect(roundTrip("::ffff:192.0.2.1")).toBe("::ffff:192.0.2.1");
+    expect(roundTrip("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2:3:4:5:6");
+    expect(roundTrip("64:ff9b::192.0.2.33")).toBe("64:ff9b::c000:221");
+    for (const bad of [
+      "1::2::3",
+      "12345::",
+      "1:2:3:4:5:6:7",
+      "1:2:3:4:5:6:7:8:9",
+      "::ffff:1.2.3.256",
+      "fe80::1%eth0",
+      "",
+    ]) {
+      expect(() => attrsOf((w) => w.putIn6Addr(1, bad))).toThrow(/is not an IPv6 address/);
+    }
+  });
+
+  it("write link-layer addresses", () => {
+    expect(nlaGetLladdr(attrsOf((w) => w.putLladdr(1, "00:16:3E:0a:0b:0c"))[0]!)).toBe("00:16:3e:0a:0b:0c");
+    expect(() => attrsOf((w) => w.putLladdr(1, "00:16:3e:0a:0b"))).not.toThrow();
+    expect(() => attrsOf((w) => w.putLladdr(1, "0:16"))).toThrow(/is not a link-layer address/);
+  });
+
+  it("property: any 16 bytes survive formatting and parsing", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
+        const text = nlaGetIn6Addr({
+          type: 1,
+          rawType: 1,
+          nested: false,
+          netByteOrder: false,
+          offset: 0,
+          payload: bytes,
+        });
+        expect(attrsOf((w) => w.putIn6Addr(1, text))[0]!.payload).toEqual(bytes);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
