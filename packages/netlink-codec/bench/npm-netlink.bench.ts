@@ -2,7 +2,7 @@
 // the framing + top-level attribute walk, and a typed decode of every link.
 import { readFileSync } from "node:fs";
 import { parseAttributes, parseMessages, rt } from "netlink";
-import { loadSpec, MsgCursor, NetlinkFamily, NLMSG_DONE, parseDatagram } from "../src/index.js";
+import { MsgCursor, NLMSG_DONE, parseDatagram, rtLinkFamily } from "../src/index.js";
 
 const dir = new URL("../../../vectors/netlink/", import.meta.url);
 const bin = readFileSync(new URL("netns1000-getlink-dump.bin", dir));
@@ -10,9 +10,7 @@ const lens = readFileSync(new URL("netns1000-getlink-dump.lens", dir), "utf8").t
 const datagrams: Buffer[] = [];
 for (let off = 0, i = 0; i < lens.length; off += lens[i]!, i++)
   datagrams.push(bin.subarray(off, off + lens[i]!));
-const rtLink = new NetlinkFamily(
-  loadSpec(readFileSync(new URL("specs/rt-link-subset.yaml", import.meta.url), "utf8")),
-);
+const rtLink = rtLinkFamily();
 
 const work = { bytes: bin.length, messages: 1002 };
 

@@ -41,6 +41,18 @@ export { AttrCursor, MsgCursor } from "./cursor.js";
 export { type DumpOptions, DumpReader, readDump, readDumpAsync } from "./dump.js";
 export { NetlinkParseError } from "./errors.js";
 export {
+  NLCTRL_SPEC,
+  nlctrlFamily,
+  RT_ADDR_SPEC,
+  RT_LINK_SPEC,
+  RT_NEIGH_SPEC,
+  RT_ROUTE_SPEC,
+  rtAddrFamily,
+  rtLinkFamily,
+  rtNeighFamily,
+  rtRouteFamily,
+} from "./families/index.js";
+export {
   type AttrOptions,
   type Bitfield32,
   NLA_F_NESTED,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli.js";
-import { readPcap } from "../src/index.js";
+import { NLCTRL_SPEC, readPcap } from "../src/index.js";
 
 const vectors = new URL("../../../vectors/netlink/", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "nlcodec-"));
@@ -90,7 +90,8 @@ describe("nlcodec", () => {
   });
 
   it("decode --spec names attributes with a YNL spec, learning a genetlink family's id from the capture", () => {
-    const spec = new URL("specs/nlctrl.yaml", import.meta.url).pathname;
+    const spec = join(dir, "nlctrl.yaml");
+    writeFileSync(spec, NLCTRL_SPEC);
     const r = run(
       "decode",
       `${vectors}netns1000-genl-ctrl-getfamily-nlctrl.bin`,

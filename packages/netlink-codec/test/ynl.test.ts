@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { KernelError } from "@kbridge/uapi";
 import { describe, expect, it } from "vitest";
 import { readDatagrams, readVector } from "../../../test-support/vectors.js";
@@ -6,12 +5,14 @@ import {
   attrsToObject,
   loadSpec,
   NetlinkFamily,
+  NLCTRL_SPEC,
   NLMSG_DONE,
   NLMSG_ERROR,
   parseDatagram,
+  RT_ADDR_SPEC,
 } from "../src/index.js";
 
-const spec = (name: string) => readFileSync(new URL(`specs/${name}.yaml`, import.meta.url), "utf8");
+const spec = (name: "nlctrl" | "rt-addr") => (name === "nlctrl" ? NLCTRL_SPEC : RT_ADDR_SPEC);
 
 function einval(fn: () => unknown): string {
   try {
