@@ -5,8 +5,10 @@ import {
   attrsToObject,
   type NetlinkFamily,
   NLM_F,
+  type NlaPolicy,
   nlctrlFamily,
   parseDatagram,
+  policyAttrs,
   rtAddrFamily,
   rtLinkFamily,
   rtNeighFamily,
@@ -87,5 +89,42 @@ describe("bundled families on real kernel replies", () => {
       port: 4789,
     });
     expect([bytes[bytes.length - 4], bytes[bytes.length - 3]]).toEqual([0x12, 0xb5]); // NDA_PORT in network order
+  });
+
+  it("nlctrl: a CTRL_CMD_GETPOLICY reply (policies as the kernel's policy writer describes them) round-trips", () => {
+    const ctrl = nlctrlFamily();
+    const entry = (type: number, pt: NlaPolicy) => ({
+      key: type,
+      attrs: policyAttrs(pt).map((a) => ({
+        name: undefined,
+        type: a.rawType,
+        rawType: a.rawType,
+        value: "payload" in a ? a.payload : undefined,
+      })),
+    });
+    // Attributes given as bytes (name undefined) are written as they are; decoding names them.
+    const bytes = ctrl.encode({
+      cmd: 10,
+      flags: NLM_F.MULTI,
+      attrs: [
+        { name: "family-id", type: 1, rawType: 1, value: 16 },
+        {
+          name: "policy",
+          type: 8,
+          rawType: 8 | 0x8000,
+          value: [{ key: 0, items: [entry(1, { type: "u16" }), entry(2, { type: "nul-string", len: 15 })] }],
+        },
+      ],
+    });
+    const back = attrsToObject(ctrl.decode(parseDatagram(bytes)[0]!).attrs);
+    expect(back).toEqual({
+      "family-id": 16,
+      policy: {
+        0: {
+          1: { "min-value-u": 0n, "max-value-u": 65535n, type: 3 },
+          2: { "max-length": 15, type: 12 },
+        },
+      },
+    });
   });
 });

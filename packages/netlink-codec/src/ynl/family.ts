@@ -431,20 +431,20 @@ export class NetlinkFamily {
     const order = this.#le ? "little" : "big";
     return parseAttrs(p, 0, p.length, { byteOrder: order }).map((e) =>
       levels > 1
-        ? { index: e.type, items: this.#decodeTypeValue(a, e.payload, levels - 1) }
-        : { index: e.type, attrs: this.decodeAttrs(a.nestedAttributes!, e.payload) },
+        ? { key: e.type, items: this.#decodeTypeValue(a, e.payload, levels - 1) }
+        : { key: e.type, attrs: this.decodeAttrs(a.nestedAttributes!, e.payload) },
     );
   }
 
   #encodeTypeValue(
     a: YnlAttr,
-    items: readonly { index: number; items?: unknown[]; attrs?: FamilyAttr[] }[],
+    items: readonly { key: number; items?: unknown[]; attrs?: FamilyAttr[] }[],
     w: NlWriter,
     levels: number,
     flagged: boolean,
   ): void {
     for (const item of items) {
-      const n = w.nestStart(item.index, flagged);
+      const n = w.nestStart(item.key, flagged);
       if (levels > 1) this.#encodeTypeValue(a, (item.items ?? []) as never, w, levels - 1, flagged);
       else this.encodeAttrs(a.nestedAttributes!, item.attrs ?? [], w);
       w.nestEnd(n);
@@ -652,15 +652,35 @@ export class NetlinkFamily {
 export function attrsToObject(attrs: readonly FamilyAttr[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const a of attrs) {
-    if (a.name === undefined) continue;
-    out[a.name] =
-      Array.isArray(a.value) && a.value.every((x) => typeof x === "object" && x !== null && "rawType" in x)
-        ? attrsToObject(a.value as FamilyAttr[])
-        : Array.isArray(a.value)
-          ? a.value.map((x: { attrs?: FamilyAttr[]; value?: unknown }) =>
-              x.attrs !== undefined ? attrsToObject(x.attrs) : x.value,
-            )
-          : a.value;
+    if (a.name !== undefined) out[a.name] = plain(a.value);
   }
   return out;
+}
+
+// A decoded value as plain data: nests become objects, indexed arrays arrays, nest-type-value levels objects
+// keyed by their type values (`{ 0: { 1: {…}, 2: {…} } }` for a policy dump).
+function plain(v: unknown): unknown {
+  if (!Array.isArray(v)) {
+    if (v !== null && typeof v === "object" && "format" in v && "attrs" in v) {
+      const sm = v as { format: unknown; fixed?: unknown; attrs: FamilyAttr[] };
+      return {
+        format: sm.format,
+        ...(sm.fixed === undefined ? {} : { fixed: sm.fixed }),
+        ...attrsToObject(sm.attrs),
+      };
+    }
+    return v;
+  }
+  if (v.every((x) => typeof x === "object" && x !== null && "rawType" in x))
+    return attrsToObject(v as FamilyAttr[]);
+  if (v.every((x) => typeof x === "object" && x !== null && "key" in x)) {
+    const o: Record<string, unknown> = {};
+    for (const x of v as { key: number; items?: unknown[]; attrs?: FamilyAttr[] }[]) {
+      o[x.key] = x.items !== undefined ? plain(x.items) : attrsToObject(x.attrs ?? []);
+    }
+    return o;
+  }
+  return v.map((x: { attrs?: FamilyAttr[]; value?: unknown }) =>
+    x.attrs !== undefined ? attrsToObject(x.attrs) : x.value,
+  );
 }
