@@ -52,6 +52,7 @@ export {
   rtNeighFamily,
   rtRouteFamily,
 } from "./families/index.js";
+export * from "./families/types.js";
 export {
   type AttrOptions,
   type Bitfield32,
