@@ -16,7 +16,7 @@ import {
 import { NLA_F_NESTED, NLA_TYPE_MASK, type NlAttr, parseAttrs } from "../nlattr.js";
 import type { NlMessage } from "../nlmsg.js";
 import { NlWriter } from "../writer.js";
-import type { YnlAttr, YnlFamily, YnlOperation, YnlStruct } from "./spec.js";
+import type { YnlAttr, YnlAttrSet, YnlFamily, YnlOperation, YnlStruct } from "./spec.js";
 
 /** A decoded attribute: its spec name (undefined when the spec has none), its type, its value and its bytes. */
 export interface FamilyAttr {
@@ -151,33 +151,68 @@ const BYTES = Symbol("bytes");
 // The marker of fastValue() for types it leaves to the general decoder.
 const SLOW = Symbol("slow");
 
-// The common attribute types, decoded straight from the buffer (the same values #decodeValue gives).
-function fastValue(a: YnlAttr, b: Uint8Array, o: number, len: number, hostLe: boolean): unknown {
-  const le = a.byteOrder === "big-endian" ? false : hostLe;
+// The common attribute types, decoded straight from the buffer (the same values #decodeValue gives), by a kind
+// number computed once per attribute: 1 u8, 2 u16, 3 u32, 4 s8, 5 s16, 6 s32, 7 string, 8 flag, 9 bytes.
+const SLOW_KIND = 0;
+
+function kindOf(a: YnlAttr): number {
   switch (a.type) {
     case "u8":
-      return len === 1 ? b[o]! : BYTES;
+      return 1;
     case "u16":
-      return len === 2 ? get16(b, o, le) : BYTES;
+      return 2;
     case "u32":
-      return len === 4 ? get32(b, o, le) : BYTES;
+      return 3;
     case "s8":
-      return len === 1 ? (b[o]! << 24) >> 24 : BYTES;
+      return 4;
     case "s16":
-      return len === 2 ? (get16(b, o, le) << 16) >> 16 : BYTES;
+      return 5;
     case "s32":
+      return 6;
+    case "string":
+      return 7;
+    case "flag":
+      return 8;
+    case "binary":
+    case "pad":
+    case "unused":
+      return a.struct === undefined ? 9 : SLOW_KIND;
+    default:
+      return SLOW_KIND;
+  }
+}
+
+function fastValue(
+  kind: number,
+  a: YnlAttr,
+  b: Uint8Array,
+  o: number,
+  len: number,
+  hostLe: boolean,
+): unknown {
+  const le = a.byteOrder === "big-endian" ? false : hostLe;
+  switch (kind) {
+    case 1:
+      return len === 1 ? b[o]! : BYTES;
+    case 2:
+      return len === 2 ? get16(b, o, le) : BYTES;
+    case 3:
+      return len === 4 ? get32(b, o, le) : BYTES;
+    case 4:
+      return len === 1 ? (b[o]! << 24) >> 24 : BYTES;
+    case 5:
+      return len === 2 ? (get16(b, o, le) << 16) >> 16 : BYTES;
+    case 6:
       return len === 4 ? get32(b, o, le) | 0 : BYTES;
-    case "string": {
+    case 7: {
       let e = o;
       while (e < o + len && b[e] !== 0) e++;
       return utf8Decode(b, o, e);
     }
-    case "flag":
+    case 8:
       return true;
-    case "binary":
-    case "pad":
-    case "unused":
-      return a.struct === undefined ? BYTES : SLOW;
+    case 9:
+      return BYTES;
     default:
       return SLOW;
   }
@@ -231,8 +266,16 @@ export class NetlinkFamily {
 
   /** The size of a struct of the spec. */
   structSize(name: string): number {
-    return this.#struct(name).members.reduce((n, m) => n + (m.len ?? INT[m.type]!.size), 0);
+    let size = this.#sizes.get(name);
+    if (size === undefined) {
+      size = this.#struct(name).members.reduce((n, m) => n + (m.len ?? INT[m.type]!.size), 0);
+      this.#sizes.set(name, size);
+    }
+    return size;
   }
+
+  readonly #sizes = new Map<string, number>();
+  readonly #ops = new Map<number, YnlOperation | undefined>();
 
   #decodeStruct(name: string, p: Uint8Array): Record<string, unknown> {
     const out: Record<string, unknown> = {};
@@ -360,6 +403,7 @@ export class NetlinkFamily {
   decodeAttrs(setName: string, bytes: Uint8Array, start = 0): FamilyAttr[] {
     const set = this.spec.attributeSets.get(setName);
     if (set === undefined) throw bad(`no attribute set ${JSON.stringify(setName)} in spec ${this.spec.name}`);
+    const { attrs: table, kinds } = this.#table(set);
     const out: FamilyAttr[] = [];
     // Sub-messages are decoded last: their selector is a sibling that may come after them.
     const late: number[] = [];
@@ -380,11 +424,11 @@ export class NetlinkFamily {
       }
       const rawType = get16(b, off + 2, le);
       const type = rawType & NLA_TYPE_MASK;
-      const a = set.byValue.get(type);
+      const a = table[type];
       let value: unknown;
       if (a === undefined) value = BYTES;
       else {
-        value = fastValue(a, b, off + 4, len - 4, le);
+        value = fastValue(type < kinds.length ? kinds[type]! : SLOW_KIND, a, b, off + 4, len - 4, le);
         if (value === SLOW) {
           if (a.type === "sub-message") late.push(out.length);
           const payload = b.subarray(off + 4, off + len);
@@ -416,6 +460,25 @@ export class NetlinkFamily {
       out[i] = { name: e.name, type: e.type, rawType: e.rawType, value: this.#safe(a, at, out), raw: e.raw! };
     }
     return out;
+  }
+
+  // Attributes of a set by type number in arrays (faster than the Map on the decode path), with the fast
+  // decoder kind of each, built once per set.
+  readonly #tables = new WeakMap<YnlAttrSet, { attrs: (YnlAttr | undefined)[]; kinds: Uint8Array }>();
+  #table(set: YnlAttrSet): { attrs: (YnlAttr | undefined)[]; kinds: Uint8Array } {
+    let t = this.#tables.get(set);
+    if (t === undefined) {
+      const max = set.attributes.reduce((m, a) => Math.max(m, a.value), 0);
+      const attrs: (YnlAttr | undefined)[] = new Array(max + 1).fill(undefined);
+      const kinds = new Uint8Array(max + 1);
+      for (const a of set.attributes) {
+        attrs[a.value] = a;
+        kinds[a.value] = kindOf(a);
+      }
+      t = { attrs, kinds };
+      this.#tables.set(set, t);
+    }
+    return t;
   }
 
   #safe(a: YnlAttr, at: NlAttr, siblings: readonly FamilyAttr[]): unknown {
@@ -581,10 +644,12 @@ export class NetlinkFamily {
 
   /** The operation a message of this command (genetlink) or type (netlink-raw) belongs to. */
   operationOf(cmd: number): YnlOperation | undefined {
-    return (
+    if (this.#ops.has(cmd)) return this.#ops.get(cmd);
+    const op =
       this.spec.operations.find((o) => o.value === cmd) ??
-      this.spec.operations.find((o) => o.replyValue === cmd)
-    );
+      this.spec.operations.find((o) => o.replyValue === cmd);
+    this.#ops.set(cmd, op);
+    return op;
   }
 
   /**
