@@ -13,7 +13,7 @@ import {
   utf8Decode,
   utf8Encode,
 } from "@kbridge/uapi";
-import { NLA_F_NESTED, NLA_TYPE_MASK, type NlAttr, parseAttrs } from "../nlattr.js";
+import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, type NlAttr, parseAttrs } from "../nlattr.js";
 import type { NlMessage } from "../nlmsg.js";
 import { NlWriter } from "../writer.js";
 import type { YnlAttr, YnlAttrSet, YnlFamily, YnlOperation, YnlStruct } from "./spec.js";
@@ -436,7 +436,7 @@ export class NetlinkFamily {
             type,
             rawType,
             nested: (rawType & NLA_F_NESTED) !== 0,
-            netByteOrder: (rawType & 0x4000) !== 0,
+            netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
             offset: off,
             payload,
           };
