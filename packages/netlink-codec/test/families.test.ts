@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { readDatagrams } from "../../../test-support/vectors.js";
 import {
   attrsToObject,
+  type FamilyAttr,
   type NetlinkFamily,
   NLM_F,
   type NlaPolicy,
@@ -49,6 +50,110 @@ describe("bundled families on real kernel replies", () => {
       linkinfo: { kind: "veth" },
       "ifi-type": 1,
     });
+  });
+
+  it("rt-link: IFLA_STATS64 / IFLA_STATS / IFLA_MAP as structs, IFLA_AF_SPEC and IFLA_XDP nested", () => {
+    const links = roundTrip(rtLinkFamily(), "netns1000-getlink-dump.bin");
+    for (const l of links) {
+      const s64 = l.stats64 as Record<string, bigint>;
+      const s32 = l.stats as Record<string, number>;
+      // The 32-bit counters are the 64-bit ones truncated (rtnl_fill_stats copies one into the other).
+      expect(Number(s64["rx-packets"]! & 0xffffffffn)).toBe(s32["rx-packets"]);
+      expect(Number(s64["tx-bytes"]! & 0xffffffffn)).toBe(s32["tx-bytes"]);
+    }
+    const va0 = links.find((l) => l.ifname === "va0")!;
+    expect(va0.map).toEqual({ "mem-start": 0n, "mem-end": 0n, "base-addr": 0n, irq: 0, dma: 0, port: 0 });
+    expect(va0.xdp).toEqual({ attached: 0 });
+    const af = va0["af-spec"] as {
+      inet: { conf: Record<string, number> };
+      inet6: Record<string, Record<string, unknown> | number>;
+    };
+    expect(af.inet.conf["igmpv2-unsolicited-report-interval"]).toBe(10000);
+    const inet6 = af.inet6;
+    expect((inet6.conf as Record<string, number>).mtu6).toBe(1500);
+    expect(inet6.cacheinfo).toMatchObject({ "retrans-time": 1000 });
+    // stats[0] of IFLA_INET6_STATS / IFLA_INET6_ICMP6STATS is the number of counters (addrconf.c), not a counter.
+    expect((inet6.stats as Record<string, bigint>).num).toBe(38n);
+    expect((inet6["icmp6-stats"] as Record<string, bigint>).num).toBe(7n);
+  });
+
+  it("rt-link: a veth newlink, VETH_INFO_PEER's ifinfomsg typed and the peer's IFLA_* kept behind it", () => {
+    const link = rtLinkFamily();
+    // The peer's payload as `ip link add va type veth peer name vb` sends it: ifinfomsg, then IFLA_IFNAME "vb".
+    const peer = Uint8Array.of(...new Array(16).fill(0), 7, 0, 3, 0, 0x76, 0x62, 0, 0);
+    const request = {
+      cmd: 16,
+      flags: NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL,
+      seq: 1,
+      fixed: { "ifi-family": 0 },
+      attrs: [
+        { name: "ifname", type: 3, rawType: 3, value: "va" },
+        {
+          name: "linkinfo",
+          type: 18,
+          rawType: 18,
+          value: [
+            { name: "kind", type: 1, rawType: 1, value: "veth" },
+            {
+              name: "data",
+              type: 2,
+              rawType: 2,
+              value: { format: "veth", attrs: [{ name: "peer", type: 1, rawType: 1, value: peer }] },
+            },
+          ],
+        },
+      ],
+    };
+    const bytes = link.encode(request);
+    expect(bytes.length).toBe(16 + 16 + 8 + 4 + 4 + 8 + 4 + 4 + 24);
+    const back = link.decode(parseDatagram(bytes)[0]!);
+    const info = attrsToObject(back.attrs).linkinfo as {
+      kind: string;
+      data: { format: string; peer: Record<string, number> };
+    };
+    expect(info.kind).toBe("veth");
+    expect(info.data.format).toBe("veth");
+    expect(info.data.peer).toEqual({
+      "ifi-family": 0,
+      "ifi-type": 0,
+      "ifi-index": 0,
+      "ifi-flags": 0,
+      "ifi-change": 0,
+    });
+    // Editing the peer's ifinfomsg keeps the peer's IFLA_IFNAME after it.
+    const linkinfo = back.attrs.find((a) => a.name === "linkinfo")!;
+    const data = (linkinfo.value as { name: string; value: { attrs: FamilyAttr[] } }[]).find(
+      (a) => a.name === "data",
+    )!.value;
+    const peerAttr = data.attrs[0]! as FamilyAttr;
+    // A spread copy keeps name, type and value (own properties); raw is a getter and is named to be kept.
+    expect({ ...peerAttr }).toMatchObject({ name: "peer", type: 1, value: info.data.peer });
+    const edited = link.encode({
+      ...request,
+      attrs: [
+        request.attrs[0]!,
+        {
+          name: "linkinfo",
+          type: 18,
+          rawType: 18,
+          value: [
+            { name: "kind", type: 1, rawType: 1, value: "veth" },
+            {
+              name: "data",
+              type: 2,
+              rawType: 2,
+              value: {
+                format: "veth",
+                attrs: [{ ...peerAttr, raw: peerAttr.raw, value: { "ifi-index": 42 } }],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const expected = Uint8Array.from(bytes);
+    expected.set([42, 0, 0, 0], bytes.length - 24 + 4);
+    expect(Buffer.from(edited).toString("hex")).toBe(Buffer.from(expected).toString("hex"));
   });
 
   it("rt-addr: 2502 addresses with labels and cacheinfo", () => {

@@ -191,3 +191,63 @@ describe("rt-addr (netlink-raw) on a real RTM_GETADDR dump", () => {
     ).toMatch(/family other has no id; pass familyId/);
   });
 });
+
+describe("struct values", () => {
+  const yaml = `name: structs
+protocol: netlink-raw
+protonum: 0
+definitions:
+  - name: every
+    type: struct
+    members:
+      - { name: a, type: u8 }
+      - { name: b, type: s8 }
+      - { name: c, type: u16 }
+      - { name: d, type: s16 }
+      - { name: e, type: u32 }
+      - { name: f, type: s32 }
+      - { name: pad, type: pad, len: 4 }
+      - { name: g, type: u64 }
+      - { name: h, type: s64 }
+      - { name: port, type: u16, byte-order: big-endian }
+      - { name: mac, type: binary, len: 6 }
+      - { name: __proto__, type: u32 }
+attribute-sets:
+  - name: attrs
+    attributes:
+      - { name: every, type: binary, struct: every, value: 1 }
+operations:
+  list:
+    - { name: msg, value: 16, attribute-set: attrs }
+`;
+  const fam = new NetlinkFamily(loadSpec(yaml));
+  const value = {
+    a: 0xff,
+    b: -2,
+    c: 0xfffe,
+    d: -3,
+    e: 0xfffffffd,
+    f: -4,
+    g: 0x123456789n,
+    h: -5n,
+    port: 4789,
+    mac: Uint8Array.of(2, 0, 0, 0, 0, 1),
+  };
+
+  it("decode every member type, big-endian members and 64-bit values on both sides of 2^32", () => {
+    const bytes = fam.encode({ cmd: 16, attrs: [{ name: "every", type: 1, rawType: 1, value }] });
+    const back = fam.decode(parseDatagram(bytes)[0]!);
+    const got = back.attrs[0]!.value as Record<string, unknown>;
+    expect(got).toMatchObject({ ...value, g: 0x123456789n });
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+    expect(Object.hasOwn(got, "__proto__")).toBe(true);
+    // port is written big-endian: 4789 = 0x12b5.
+    const p = back.attrs[0]!.raw!;
+    expect([p[34], p[35]]).toEqual([0x12, 0xb5]);
+  });
+
+  it("a payload shorter than the struct stays bytes", () => {
+    const short = fam.decodeAttrs("attrs", Uint8Array.of(8, 0, 1, 0, 7, 0xff, 1, 0));
+    expect(short[0]!.value).toEqual(Uint8Array.of(7, 0xff, 1, 0));
+  });
+});

@@ -18,6 +18,426 @@ export interface RtLinkIfinfomsg {
   readonly "ifi-change"?: number;
 }
 
+/** `rtnl-link-stats` of rtnetlink links. */
+export interface RtLinkRtnlLinkStats {
+  /** `rx-packets` (u32). */
+  readonly "rx-packets"?: number;
+  /** `tx-packets` (u32). */
+  readonly "tx-packets"?: number;
+  /** `rx-bytes` (u32). */
+  readonly "rx-bytes"?: number;
+  /** `tx-bytes` (u32). */
+  readonly "tx-bytes"?: number;
+  /** `rx-errors` (u32). */
+  readonly "rx-errors"?: number;
+  /** `tx-errors` (u32). */
+  readonly "tx-errors"?: number;
+  /** `rx-dropped` (u32). */
+  readonly "rx-dropped"?: number;
+  /** `tx-dropped` (u32). */
+  readonly "tx-dropped"?: number;
+  /** `multicast` (u32). */
+  readonly "multicast"?: number;
+  /** `collisions` (u32). */
+  readonly "collisions"?: number;
+  /** `rx-length-errors` (u32). */
+  readonly "rx-length-errors"?: number;
+  /** `rx-over-errors` (u32). */
+  readonly "rx-over-errors"?: number;
+  /** `rx-crc-errors` (u32). */
+  readonly "rx-crc-errors"?: number;
+  /** `rx-frame-errors` (u32). */
+  readonly "rx-frame-errors"?: number;
+  /** `rx-fifo-errors` (u32). */
+  readonly "rx-fifo-errors"?: number;
+  /** `rx-missed-errors` (u32). */
+  readonly "rx-missed-errors"?: number;
+  /** `tx-aborted-errors` (u32). */
+  readonly "tx-aborted-errors"?: number;
+  /** `tx-carrier-errors` (u32). */
+  readonly "tx-carrier-errors"?: number;
+  /** `tx-fifo-errors` (u32). */
+  readonly "tx-fifo-errors"?: number;
+  /** `tx-heartbeat-errors` (u32). */
+  readonly "tx-heartbeat-errors"?: number;
+  /** `tx-window-errors` (u32). */
+  readonly "tx-window-errors"?: number;
+  /** `rx-compressed` (u32). */
+  readonly "rx-compressed"?: number;
+  /** `tx-compressed` (u32). */
+  readonly "tx-compressed"?: number;
+  /** `rx-nohandler` (u32). */
+  readonly "rx-nohandler"?: number;
+}
+
+/** `rtnl-link-stats64` of rtnetlink links. */
+export interface RtLinkRtnlLinkStats64 {
+  /** `rx-packets` (u64). */
+  readonly "rx-packets"?: bigint;
+  /** `tx-packets` (u64). */
+  readonly "tx-packets"?: bigint;
+  /** `rx-bytes` (u64). */
+  readonly "rx-bytes"?: bigint;
+  /** `tx-bytes` (u64). */
+  readonly "tx-bytes"?: bigint;
+  /** `rx-errors` (u64). */
+  readonly "rx-errors"?: bigint;
+  /** `tx-errors` (u64). */
+  readonly "tx-errors"?: bigint;
+  /** `rx-dropped` (u64). */
+  readonly "rx-dropped"?: bigint;
+  /** `tx-dropped` (u64). */
+  readonly "tx-dropped"?: bigint;
+  /** `multicast` (u64). */
+  readonly "multicast"?: bigint;
+  /** `collisions` (u64). */
+  readonly "collisions"?: bigint;
+  /** `rx-length-errors` (u64). */
+  readonly "rx-length-errors"?: bigint;
+  /** `rx-over-errors` (u64). */
+  readonly "rx-over-errors"?: bigint;
+  /** `rx-crc-errors` (u64). */
+  readonly "rx-crc-errors"?: bigint;
+  /** `rx-frame-errors` (u64). */
+  readonly "rx-frame-errors"?: bigint;
+  /** `rx-fifo-errors` (u64). */
+  readonly "rx-fifo-errors"?: bigint;
+  /** `rx-missed-errors` (u64). */
+  readonly "rx-missed-errors"?: bigint;
+  /** `tx-aborted-errors` (u64). */
+  readonly "tx-aborted-errors"?: bigint;
+  /** `tx-carrier-errors` (u64). */
+  readonly "tx-carrier-errors"?: bigint;
+  /** `tx-fifo-errors` (u64). */
+  readonly "tx-fifo-errors"?: bigint;
+  /** `tx-heartbeat-errors` (u64). */
+  readonly "tx-heartbeat-errors"?: bigint;
+  /** `tx-window-errors` (u64). */
+  readonly "tx-window-errors"?: bigint;
+  /** `rx-compressed` (u64). */
+  readonly "rx-compressed"?: bigint;
+  /** `tx-compressed` (u64). */
+  readonly "tx-compressed"?: bigint;
+  /** `rx-nohandler` (u64). */
+  readonly "rx-nohandler"?: bigint;
+  /** `rx-otherhost-dropped` (u64). */
+  readonly "rx-otherhost-dropped"?: bigint;
+}
+
+/** `rtnl-link-ifmap` of rtnetlink links. */
+export interface RtLinkRtnlLinkIfmap {
+  /** `mem-start` (u64). */
+  readonly "mem-start"?: bigint;
+  /** `mem-end` (u64). */
+  readonly "mem-end"?: bigint;
+  /** `base-addr` (u64). */
+  readonly "base-addr"?: bigint;
+  /** `irq` (u16). */
+  readonly "irq"?: number;
+  /** `dma` (u8). */
+  readonly "dma"?: number;
+  /** `port` (u8). */
+  readonly "port"?: number;
+}
+
+/** `ipv4-devconf` of rtnetlink links. */
+export interface RtLinkIpv4Devconf {
+  /** `forwarding` (u32). */
+  readonly "forwarding"?: number;
+  /** `mc-forwarding` (u32). */
+  readonly "mc-forwarding"?: number;
+  /** `proxy-arp` (u32). */
+  readonly "proxy-arp"?: number;
+  /** `accept-redirects` (u32). */
+  readonly "accept-redirects"?: number;
+  /** `secure-redirects` (u32). */
+  readonly "secure-redirects"?: number;
+  /** `send-redirects` (u32). */
+  readonly "send-redirects"?: number;
+  /** `shared-media` (u32). */
+  readonly "shared-media"?: number;
+  /** `rp-filter` (u32). */
+  readonly "rp-filter"?: number;
+  /** `accept-source-route` (u32). */
+  readonly "accept-source-route"?: number;
+  /** `bootp-relay` (u32). */
+  readonly "bootp-relay"?: number;
+  /** `log-martians` (u32). */
+  readonly "log-martians"?: number;
+  /** `tag` (u32). */
+  readonly "tag"?: number;
+  /** `arpfilter` (u32). */
+  readonly "arpfilter"?: number;
+  /** `medium-id` (u32). */
+  readonly "medium-id"?: number;
+  /** `noxfrm` (u32). */
+  readonly "noxfrm"?: number;
+  /** `nopolicy` (u32). */
+  readonly "nopolicy"?: number;
+  /** `force-igmp-version` (u32). */
+  readonly "force-igmp-version"?: number;
+  /** `arp-announce` (u32). */
+  readonly "arp-announce"?: number;
+  /** `arp-ignore` (u32). */
+  readonly "arp-ignore"?: number;
+  /** `promote-secondaries` (u32). */
+  readonly "promote-secondaries"?: number;
+  /** `arp-accept` (u32). */
+  readonly "arp-accept"?: number;
+  /** `arp-notify` (u32). */
+  readonly "arp-notify"?: number;
+  /** `accept-local` (u32). */
+  readonly "accept-local"?: number;
+  /** `src-vmark` (u32). */
+  readonly "src-vmark"?: number;
+  /** `proxy-arp-pvlan` (u32). */
+  readonly "proxy-arp-pvlan"?: number;
+  /** `route-localnet` (u32). */
+  readonly "route-localnet"?: number;
+  /** `igmpv2-unsolicited-report-interval` (u32). */
+  readonly "igmpv2-unsolicited-report-interval"?: number;
+  /** `igmpv3-unsolicited-report-interval` (u32). */
+  readonly "igmpv3-unsolicited-report-interval"?: number;
+  /** `ignore-routes-with-linkdown` (u32). */
+  readonly "ignore-routes-with-linkdown"?: number;
+  /** `drop-unicast-in-l2-multicast` (u32). */
+  readonly "drop-unicast-in-l2-multicast"?: number;
+  /** `drop-gratuitous-arp` (u32). */
+  readonly "drop-gratuitous-arp"?: number;
+  /** `bc-forwarding` (u32). */
+  readonly "bc-forwarding"?: number;
+  /** `arp-evict-nocarrier` (u32). */
+  readonly "arp-evict-nocarrier"?: number;
+}
+
+/** `ipv6-devconf` of rtnetlink links. */
+export interface RtLinkIpv6Devconf {
+  /** `forwarding` (u32). */
+  readonly "forwarding"?: number;
+  /** `hoplimit` (u32). */
+  readonly "hoplimit"?: number;
+  /** `mtu6` (u32). */
+  readonly "mtu6"?: number;
+  /** `accept-ra` (u32). */
+  readonly "accept-ra"?: number;
+  /** `accept-redirects` (u32). */
+  readonly "accept-redirects"?: number;
+  /** `autoconf` (u32). */
+  readonly "autoconf"?: number;
+  /** `dad-transmits` (u32). */
+  readonly "dad-transmits"?: number;
+  /** `rtr-solicits` (u32). */
+  readonly "rtr-solicits"?: number;
+  /** `rtr-solicit-interval` (u32). */
+  readonly "rtr-solicit-interval"?: number;
+  /** `rtr-solicit-delay` (u32). */
+  readonly "rtr-solicit-delay"?: number;
+  /** `use-tempaddr` (u32). */
+  readonly "use-tempaddr"?: number;
+  /** `temp-valid-lft` (u32). */
+  readonly "temp-valid-lft"?: number;
+  /** `temp-prefered-lft` (u32). */
+  readonly "temp-prefered-lft"?: number;
+  /** `regen-max-retry` (u32). */
+  readonly "regen-max-retry"?: number;
+  /** `max-desync-factor` (u32). */
+  readonly "max-desync-factor"?: number;
+  /** `max-addresses` (u32). */
+  readonly "max-addresses"?: number;
+  /** `force-mld-version` (u32). */
+  readonly "force-mld-version"?: number;
+  /** `accept-ra-defrtr` (u32). */
+  readonly "accept-ra-defrtr"?: number;
+  /** `accept-ra-pinfo` (u32). */
+  readonly "accept-ra-pinfo"?: number;
+  /** `accept-ra-rtr-pref` (u32). */
+  readonly "accept-ra-rtr-pref"?: number;
+  /** `rtr-probe-interval` (u32). */
+  readonly "rtr-probe-interval"?: number;
+  /** `accept-ra-rt-info-max-plen` (u32). */
+  readonly "accept-ra-rt-info-max-plen"?: number;
+  /** `proxy-ndp` (u32). */
+  readonly "proxy-ndp"?: number;
+  /** `optimistic-dad` (u32). */
+  readonly "optimistic-dad"?: number;
+  /** `accept-source-route` (u32). */
+  readonly "accept-source-route"?: number;
+  /** `mc-forwarding` (u32). */
+  readonly "mc-forwarding"?: number;
+  /** `disable-ipv6` (u32). */
+  readonly "disable-ipv6"?: number;
+  /** `accept-dad` (u32). */
+  readonly "accept-dad"?: number;
+  /** `force-tllao` (u32). */
+  readonly "force-tllao"?: number;
+  /** `ndisc-notify` (u32). */
+  readonly "ndisc-notify"?: number;
+  /** `mldv1-unsolicited-report-interval` (u32). */
+  readonly "mldv1-unsolicited-report-interval"?: number;
+  /** `mldv2-unsolicited-report-interval` (u32). */
+  readonly "mldv2-unsolicited-report-interval"?: number;
+  /** `suppress-frag-ndisc` (u32). */
+  readonly "suppress-frag-ndisc"?: number;
+  /** `accept-ra-from-local` (u32). */
+  readonly "accept-ra-from-local"?: number;
+  /** `use-optimistic` (u32). */
+  readonly "use-optimistic"?: number;
+  /** `accept-ra-mtu` (u32). */
+  readonly "accept-ra-mtu"?: number;
+  /** `stable-secret` (u32). */
+  readonly "stable-secret"?: number;
+  /** `use-oif-addrs-only` (u32). */
+  readonly "use-oif-addrs-only"?: number;
+  /** `accept-ra-min-hop-limit` (u32). */
+  readonly "accept-ra-min-hop-limit"?: number;
+  /** `ignore-routes-with-linkdown` (u32). */
+  readonly "ignore-routes-with-linkdown"?: number;
+  /** `drop-unicast-in-l2-multicast` (u32). */
+  readonly "drop-unicast-in-l2-multicast"?: number;
+  /** `drop-unsolicited-na` (u32). */
+  readonly "drop-unsolicited-na"?: number;
+  /** `keep-addr-on-down` (u32). */
+  readonly "keep-addr-on-down"?: number;
+  /** `rtr-solicit-max-interval` (u32). */
+  readonly "rtr-solicit-max-interval"?: number;
+  /** `seg6-enabled` (u32). */
+  readonly "seg6-enabled"?: number;
+  /** `seg6-require-hmac` (u32). */
+  readonly "seg6-require-hmac"?: number;
+  /** `enhanced-dad` (u32). */
+  readonly "enhanced-dad"?: number;
+  /** `addr-gen-mode` (u8). */
+  readonly "addr-gen-mode"?: number;
+  /** `disable-policy` (u32). */
+  readonly "disable-policy"?: number;
+  /** `accept-ra-rt-info-min-plen` (u32). */
+  readonly "accept-ra-rt-info-min-plen"?: number;
+  /** `ndisc-tclass` (u32). */
+  readonly "ndisc-tclass"?: number;
+  /** `rpl-seg-enabled` (u32). */
+  readonly "rpl-seg-enabled"?: number;
+  /** `ra-defrtr-metric` (u32). */
+  readonly "ra-defrtr-metric"?: number;
+  /** `ioam6-enabled` (u32). */
+  readonly "ioam6-enabled"?: number;
+  /** `ioam6-id` (u32). */
+  readonly "ioam6-id"?: number;
+  /** `ioam6-id-wide` (u32). */
+  readonly "ioam6-id-wide"?: number;
+  /** `ndisc-evict-nocarrier` (u32). */
+  readonly "ndisc-evict-nocarrier"?: number;
+  /** `accept-untracked-na` (u32). */
+  readonly "accept-untracked-na"?: number;
+}
+
+/** `ifla-cacheinfo` of rtnetlink links. */
+export interface RtLinkIflaCacheinfo {
+  /** `max-reasm-len` (u32). */
+  readonly "max-reasm-len"?: number;
+  /** `tstamp` (u32). */
+  readonly "tstamp"?: number;
+  /** `reachable-time` (s32). */
+  readonly "reachable-time"?: number;
+  /** `retrans-time` (u32). */
+  readonly "retrans-time"?: number;
+}
+
+/** `ifla-inet6-stats` of rtnetlink links. */
+export interface RtLinkIflaInet6Stats {
+  /** `num` (u64). */
+  readonly "num"?: bigint;
+  /** `inpkts` (u64). */
+  readonly "inpkts"?: bigint;
+  /** `inoctets` (u64). */
+  readonly "inoctets"?: bigint;
+  /** `indelivers` (u64). */
+  readonly "indelivers"?: bigint;
+  /** `outforwdatagrams` (u64). */
+  readonly "outforwdatagrams"?: bigint;
+  /** `outpkts` (u64). */
+  readonly "outpkts"?: bigint;
+  /** `outoctets` (u64). */
+  readonly "outoctets"?: bigint;
+  /** `inhdrerrors` (u64). */
+  readonly "inhdrerrors"?: bigint;
+  /** `intoobigerrors` (u64). */
+  readonly "intoobigerrors"?: bigint;
+  /** `innoroutes` (u64). */
+  readonly "innoroutes"?: bigint;
+  /** `inaddrerrors` (u64). */
+  readonly "inaddrerrors"?: bigint;
+  /** `inunknownprotos` (u64). */
+  readonly "inunknownprotos"?: bigint;
+  /** `intruncatedpkts` (u64). */
+  readonly "intruncatedpkts"?: bigint;
+  /** `indiscards` (u64). */
+  readonly "indiscards"?: bigint;
+  /** `outdiscards` (u64). */
+  readonly "outdiscards"?: bigint;
+  /** `outnoroutes` (u64). */
+  readonly "outnoroutes"?: bigint;
+  /** `reasmtimeout` (u64). */
+  readonly "reasmtimeout"?: bigint;
+  /** `reasmreqds` (u64). */
+  readonly "reasmreqds"?: bigint;
+  /** `reasmoks` (u64). */
+  readonly "reasmoks"?: bigint;
+  /** `reasmfails` (u64). */
+  readonly "reasmfails"?: bigint;
+  /** `fragoks` (u64). */
+  readonly "fragoks"?: bigint;
+  /** `fragfails` (u64). */
+  readonly "fragfails"?: bigint;
+  /** `fragcreates` (u64). */
+  readonly "fragcreates"?: bigint;
+  /** `inmcastpkts` (u64). */
+  readonly "inmcastpkts"?: bigint;
+  /** `outmcastpkts` (u64). */
+  readonly "outmcastpkts"?: bigint;
+  /** `inbcastpkts` (u64). */
+  readonly "inbcastpkts"?: bigint;
+  /** `outbcastpkts` (u64). */
+  readonly "outbcastpkts"?: bigint;
+  /** `inmcastoctets` (u64). */
+  readonly "inmcastoctets"?: bigint;
+  /** `outmcastoctets` (u64). */
+  readonly "outmcastoctets"?: bigint;
+  /** `inbcastoctets` (u64). */
+  readonly "inbcastoctets"?: bigint;
+  /** `outbcastoctets` (u64). */
+  readonly "outbcastoctets"?: bigint;
+  /** `csumerrors` (u64). */
+  readonly "csumerrors"?: bigint;
+  /** `noectpkts` (u64). */
+  readonly "noectpkts"?: bigint;
+  /** `ect1-pkts` (u64). */
+  readonly "ect1-pkts"?: bigint;
+  /** `ect0-pkts` (u64). */
+  readonly "ect0-pkts"?: bigint;
+  /** `cepkts` (u64). */
+  readonly "cepkts"?: bigint;
+  /** `reasm-overlaps` (u64). */
+  readonly "reasm-overlaps"?: bigint;
+}
+
+/** `ifla-icmp6-stats` of rtnetlink links. */
+export interface RtLinkIflaIcmp6Stats {
+  /** `num` (u64). */
+  readonly "num"?: bigint;
+  /** `inmsgs` (u64). */
+  readonly "inmsgs"?: bigint;
+  /** `inerrors` (u64). */
+  readonly "inerrors"?: bigint;
+  /** `outmsgs` (u64). */
+  readonly "outmsgs"?: bigint;
+  /** `outerrors` (u64). */
+  readonly "outerrors"?: bigint;
+  /** `csumerrors` (u64). */
+  readonly "csumerrors"?: bigint;
+  /** `ratelimithost` (u64). */
+  readonly "ratelimithost"?: bigint;
+}
+
 /** The attribute set `link-attrs` of rtnetlink links. */
 export interface RtLinkLinkAttrs {
   /** 1: `address` (binary). */
@@ -33,7 +453,7 @@ export interface RtLinkLinkAttrs {
   /** 6: `qdisc` (string). */
   readonly "qdisc"?: string;
   /** 7: `stats` (binary). */
-  readonly "stats"?: Uint8Array;
+  readonly "stats"?: RtLinkRtnlLinkStats;
   /** 8: `cost` (u32). */
   readonly "cost"?: number;
   /** 9: `priority` (u32). */
@@ -47,7 +467,7 @@ export interface RtLinkLinkAttrs {
   /** 13: `txqlen` (u32). */
   readonly "txqlen"?: number;
   /** 14: `map` (binary). */
-  readonly "map"?: Uint8Array;
+  readonly "map"?: RtLinkRtnlLinkIfmap;
   /** 15: `weight` (u32). */
   readonly "weight"?: number;
   /** 16: `operstate` (u8). */
@@ -65,13 +485,13 @@ export interface RtLinkLinkAttrs {
   /** 22: `vfinfo-list` (binary). */
   readonly "vfinfo-list"?: Uint8Array;
   /** 23: `stats64` (binary). */
-  readonly "stats64"?: Uint8Array;
+  readonly "stats64"?: RtLinkRtnlLinkStats64;
   /** 24: `vf-ports` (binary). */
   readonly "vf-ports"?: Uint8Array;
   /** 25: `port-self` (binary). */
   readonly "port-self"?: Uint8Array;
-  /** 26: `af-spec` (binary). */
-  readonly "af-spec"?: Uint8Array;
+  /** 26: `af-spec` (nest). */
+  readonly "af-spec"?: RtLinkAfSpecAttrs;
   /** 27: `group` (u32). */
   readonly "group"?: number;
   /** 28: `net-ns-fd` (u32). */
@@ -104,8 +524,8 @@ export interface RtLinkLinkAttrs {
   readonly "gso-max-size"?: number;
   /** 42: `pad` (binary). */
   readonly "pad"?: Uint8Array;
-  /** 43: `xdp` (binary). */
-  readonly "xdp"?: Uint8Array;
+  /** 43: `xdp` (nest). */
+  readonly "xdp"?: RtLinkXdpAttrs;
   /** 44: `event` (u32). */
   readonly "event"?: number;
   /** 45: `new-netnsid` (s32). */
@@ -156,14 +576,84 @@ export interface RtLinkLinkAttrs {
 export interface RtLinkLinkinfoAttrs {
   /** 1: `kind` (string). */
   readonly "kind"?: string;
-  /** 2: `data` (binary). */
-  readonly "data"?: Uint8Array;
+  /** 2: `data` (sub-message). */
+  readonly "data"?: { format: string | number; [attr: string]: unknown };
   /** 3: `xstats` (binary). */
   readonly "xstats"?: Uint8Array;
   /** 4: `slave-kind` (string). */
   readonly "slave-kind"?: string;
   /** 5: `slave-data` (binary). */
   readonly "slave-data"?: Uint8Array;
+}
+
+/** The attribute set `af-spec-attrs` of rtnetlink links. */
+export interface RtLinkAfSpecAttrs {
+  /** 2: `inet` (nest). */
+  readonly "inet"?: RtLinkIflaAttrs;
+  /** 10: `inet6` (nest). */
+  readonly "inet6"?: RtLinkIfla6Attrs;
+  /** 45: `mctp` (nest). */
+  readonly "mctp"?: RtLinkMctpAttrs;
+}
+
+/** The attribute set `ifla-attrs` of rtnetlink links. */
+export interface RtLinkIflaAttrs {
+  /** 1: `conf` (binary). */
+  readonly "conf"?: RtLinkIpv4Devconf;
+}
+
+/** The attribute set `ifla6-attrs` of rtnetlink links. */
+export interface RtLinkIfla6Attrs {
+  /** 1: `flags` (u32). */
+  readonly "flags"?: number;
+  /** 2: `conf` (binary). */
+  readonly "conf"?: RtLinkIpv6Devconf;
+  /** 3: `stats` (binary). */
+  readonly "stats"?: RtLinkIflaInet6Stats;
+  /** 4: `mcast` (binary). */
+  readonly "mcast"?: Uint8Array;
+  /** 5: `cacheinfo` (binary). */
+  readonly "cacheinfo"?: RtLinkIflaCacheinfo;
+  /** 6: `icmp6-stats` (binary). */
+  readonly "icmp6-stats"?: RtLinkIflaIcmp6Stats;
+  /** 7: `token` (binary). */
+  readonly "token"?: Uint8Array;
+  /** 8: `addr-gen-mode` (u8). */
+  readonly "addr-gen-mode"?: number;
+  /** 9: `ra-mtu` (u32). */
+  readonly "ra-mtu"?: number;
+}
+
+/** The attribute set `mctp-attrs` of rtnetlink links. */
+export interface RtLinkMctpAttrs {
+  /** 1: `net` (u32). */
+  readonly "net"?: number;
+}
+
+/** The attribute set `xdp-attrs` of rtnetlink links. */
+export interface RtLinkXdpAttrs {
+  /** 1: `fd` (s32). */
+  readonly "fd"?: number;
+  /** 2: `attached` (u8). */
+  readonly "attached"?: number;
+  /** 3: `flags` (u32). */
+  readonly "flags"?: number;
+  /** 4: `prog-id` (u32). */
+  readonly "prog-id"?: number;
+  /** 5: `drv-prog-id` (u32). */
+  readonly "drv-prog-id"?: number;
+  /** 6: `skb-prog-id` (u32). */
+  readonly "skb-prog-id"?: number;
+  /** 7: `hw-prog-id` (u32). */
+  readonly "hw-prog-id"?: number;
+  /** 8: `expected-fd` (s32). */
+  readonly "expected-fd"?: number;
+}
+
+/** The attribute set `linkinfo-veth-attrs` of rtnetlink links. */
+export interface RtLinkLinkinfoVethAttrs {
+  /** 1: `peer` (binary). */
+  readonly "peer"?: RtLinkIfinfomsg;
 }
 
 /** A message of rtnetlink links, decoded with typed fields: its operation, fixed header and attributes. */

@@ -32,7 +32,12 @@ export interface FamilyAttr {
    * FamilyAttr[] (nest), an array (indexed-array) or `{ value, selector }` (bitfield32).
    */
   readonly value: unknown;
-  /** The payload as found; re-emitted as is while `value` still says the same. */
+  /**
+   * The payload as found; re-emitted as is while `value` still says the same. When a struct value was edited,
+   * the bytes of `raw` after the struct (a newer kernel's longer struct, the IFLA_* after VETH_INFO_PEER's
+   * ifinfomsg) are written after it. On a decoded attribute `raw` is a getter (the view is cut when read):
+   * a spread copy keeps it only when named, `{ ...a, raw: a.raw, value: v }`.
+   */
   readonly raw?: Uint8Array;
 }
 
@@ -113,31 +118,114 @@ function writeInt(size: 1 | 2 | 4 | 8, v: unknown, le: boolean, what: string): U
   return b;
 }
 
-// A decoded attribute that keeps where its payload is and cuts the view only when asked (most never are):
-// a subarray per attribute would cost more than the rest of the decode.
+type MemberRead = (b: Uint8Array, o: number) => unknown;
+
+// The read of one struct member at its offset, byte order resolved when the reader is built.
+function memberRead(type: string, size: number, le: boolean): MemberRead {
+  switch (type) {
+    case "u8":
+      return (b, o) => b[o]!;
+    case "s8":
+      return (b, o) => (b[o]! << 24) >> 24;
+    case "u16":
+      return le ? (b, o) => get16(b, o, true) : (b, o) => get16(b, o, false);
+    case "s16":
+      return le ? (b, o) => (get16(b, o, true) << 16) >> 16 : (b, o) => (get16(b, o, false) << 16) >> 16;
+    case "u32":
+      return le ? (b, o) => get32(b, o, true) : (b, o) => get32(b, o, false);
+    case "s32":
+      return le ? (b, o) => get32(b, o, true) | 0 : (b, o) => get32(b, o, false) | 0;
+    case "u64":
+      return le ? (b, o) => get64(b, o, true) : (b, o) => get64(b, o, false);
+    case "s64":
+      return le
+        ? (b, o) => BigInt.asIntN(64, get64(b, o, true))
+        : (b, o) => BigInt.asIntN(64, get64(b, o, false));
+    default:
+      return (b, o) => b.subarray(o, o + size);
+  }
+}
+
+interface StructReader {
+  readonly size: number;
+  readonly read: (p: Uint8Array) => Record<string, unknown>;
+}
+
+// Where the runtime may compile code from text (a strict Content-Security-Policy forbids it).
+let codegen: boolean | undefined;
+function canGenerate(): boolean {
+  if (codegen === undefined) {
+    try {
+      codegen = new Function("return 1")() === 1;
+    } catch {
+      codegen = false;
+    }
+  }
+  return codegen;
+}
+
+/**
+ * The reader of a whole struct: compiled from text into one object literal
+ * (`{ "rx-packets": r0(p, 0), "tx-packets": r1(p, 8), … }`) so every decoded struct of a kind has one hidden
+ * class (adding 60 keys one by one to `{}` costs ten times more), or a loop where code generation is not allowed.
+ */
+function compileStructReader(s: YnlStruct, le: boolean): StructReader {
+  const names: string[] = [];
+  const offsets: number[] = [];
+  const reads: MemberRead[] = [];
+  let size = 0;
+  for (const m of s.members) {
+    const n = m.len ?? INT[m.type]!.size;
+    if (m.type !== "pad") {
+      names.push(m.name);
+      offsets.push(size);
+      reads.push(memberRead(m.type, n, m.byteOrder === "big-endian" ? false : le));
+    }
+    size += n;
+  }
+  if (canGenerate()) {
+    try {
+      // A computed key for "__proto__", which as a plain literal key would set the prototype instead.
+      const key = (n: string) => (n === "__proto__" ? `[${JSON.stringify(n)}]` : JSON.stringify(n));
+      const body = names.map((name, i) => `${key(name)}: r${i}(p, ${offsets[i]})`).join(", ");
+      const make = new Function(
+        ...reads.map((_, i) => `r${i}`),
+        `"use strict"; return function read(p) { return { ${body} }; };`,
+      );
+      return { size, read: make(...reads) };
+    } catch {
+      // fall through to the loop
+    }
+  }
+  return {
+    size,
+    read(p) {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) out[names[i]!] = reads[i]!(p, offsets[i]!);
+      return out;
+    },
+  };
+}
+
+// A decoded attribute that keeps where its payload is and cuts the `raw` view only when asked (most never are):
+// a subarray per attribute would cost a quarter of the decode. `value` is an own property, so a spread copy
+// (`{ ...a, value: v }`) keeps it; `raw`, a getter, must be copied by name to survive a spread.
 class DecodedAttr implements FamilyAttr {
   readonly #buf: Uint8Array;
   readonly #off: number;
   readonly #len: number;
-  readonly #value: unknown;
   constructor(
     readonly name: string | undefined,
     readonly type: number,
     readonly rawType: number,
-    value: unknown,
+    readonly value: unknown,
     buf: Uint8Array,
     off: number,
     len: number,
   ) {
-    this.#value = value;
     this.#buf = buf;
     this.#off = off;
     this.#len = len;
-  }
-
-  /** The typed value; a binary value (`BYTES`) is cut from the buffer when read. */
-  get value(): unknown {
-    return this.#value === BYTES ? this.raw : this.#value;
   }
 
   get raw(): Uint8Array {
@@ -277,7 +365,17 @@ export class NetlinkFamily {
   readonly #sizes = new Map<string, number>();
   readonly #ops = new Map<number, YnlOperation | undefined>();
 
+  // A struct's reader, compiled once per struct (see compileStructReader), for payloads that hold all of it.
+  readonly #readers = new Map<string, StructReader>();
+
   #decodeStruct(name: string, p: Uint8Array): Record<string, unknown> {
+    let read = this.#readers.get(name);
+    if (read === undefined) {
+      read = compileStructReader(this.#struct(name), this.#le);
+      this.#readers.set(name, read);
+    }
+    if (p.length >= read.size) return read.read(p);
+    // A short payload: the members that fit.
     const out: Record<string, unknown> = {};
     let o = 0;
     for (const m of this.#struct(name).members) {
@@ -287,16 +385,22 @@ export class NetlinkFamily {
         o += size;
         continue;
       }
-      out[m.name] =
-        m.type === "binary"
-          ? p.subarray(o, o + size)
-          : readInt(
-              p,
-              o,
-              size as 1 | 2 | 4 | 8,
-              INT[m.type]!.signed,
-              m.byteOrder === "big-endian" ? false : this.#le,
-            );
+      // A data property even for a member named __proto__ (an assignment would set the prototype).
+      Object.defineProperty(out, m.name, {
+        enumerable: true,
+        writable: true,
+        configurable: true,
+        value:
+          m.type === "binary"
+            ? p.subarray(o, o + size)
+            : readInt(
+                p,
+                o,
+                size as 1 | 2 | 4 | 8,
+                INT[m.type]!.signed,
+                m.byteOrder === "big-endian" ? false : this.#le,
+              ),
+      });
       o += size;
     }
     return out;
@@ -307,7 +411,7 @@ export class NetlinkFamily {
     let o = 0;
     for (const m of this.#struct(name).members) {
       const size = m.len ?? INT[m.type]!.size;
-      const x = v?.[m.name];
+      const x = v !== undefined && Object.hasOwn(v, m.name) ? v[m.name] : undefined;
       if (m.type !== "pad" && x !== undefined) {
         if (m.type === "binary") {
           if (!(x instanceof Uint8Array) || x.length > size)
@@ -443,7 +547,17 @@ export class NetlinkFamily {
           value = this.#safe(a, at, []);
         }
       }
-      out.push(new DecodedAttr(a?.name, type, rawType, value, b, off + 4, len - 4));
+      out.push(
+        new DecodedAttr(
+          a?.name,
+          type,
+          rawType,
+          value === BYTES ? b.subarray(off + 4, off + len) : value,
+          b,
+          off + 4,
+          len - 4,
+        ),
+      );
       off += (len + 3) & ~3;
     }
     for (const i of late) {
@@ -520,7 +634,7 @@ export class NetlinkFamily {
     return this.spec.subMessages.get(a.subMessage!)?.formats.find((f) => f.value === sel);
   }
 
-  #encodeValue(a: YnlAttr, v: unknown, w: NlWriter, rawType: number): void {
+  #encodeValue(a: YnlAttr, v: unknown, w: NlWriter, rawType: number, tail?: Uint8Array): void {
     const le = a.byteOrder === "big-endian" ? false : this.#le;
     const int = INT[a.type];
     const type = rawType & NLA_TYPE_MASK;
@@ -601,9 +715,17 @@ export class NetlinkFamily {
         return;
       }
       default:
-        if (a.struct !== undefined && !(v instanceof Uint8Array))
-          w.putAttr(rawType, this.#encodeStruct(a.struct, v as Record<string, unknown>));
-        else if (v instanceof Uint8Array) w.putAttr(rawType, v);
+        if (a.struct !== undefined && !(v instanceof Uint8Array)) {
+          const s = this.#encodeStruct(a.struct, v as Record<string, unknown>);
+          // Bytes after the struct in the decoded payload (a newer kernel's longer struct, VETH_INFO_PEER's
+          // IFLA_* after its ifinfomsg) are kept behind the edited struct.
+          if (tail !== undefined && tail.length > s.length) {
+            const p = new Uint8Array(tail.length);
+            p.set(tail);
+            p.set(s);
+            w.putAttr(rawType, p);
+          } else w.putAttr(rawType, s);
+        } else if (v instanceof Uint8Array) w.putAttr(rawType, v);
         else throw bad(`${a.name}: ${String(v)} is not bytes`);
     }
   }
@@ -638,7 +760,7 @@ export class NetlinkFamily {
         if (!(at.value instanceof Uint8Array))
           throw bad(`attribute type ${at.type} is not in set ${setName}; give its bytes`);
         w.putAttr(rawType, at.value);
-      } else this.#encodeValue(a, at.value, w, rawType);
+      } else this.#encodeValue(a, at.value, w, rawType, at.raw);
     }
   }
 
