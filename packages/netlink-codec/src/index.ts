@@ -124,8 +124,10 @@ export {
   nlmsgParse,
   type ParseResult,
   type Policy,
+  type PolicyDumpEntry,
   type PolicyParseOptions,
   policyAttrs,
+  policyDump,
 } from "./policy.js";
 export {
   decodeRawAttrs,

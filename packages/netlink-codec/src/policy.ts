@@ -675,6 +675,14 @@ export const NL_POLICY_TYPE_ATTR = Object.freeze({
  * dump state (so no POLICY_IDX for nests). Types the writer skips (unspec, reject, be16, be32) give `[]`.
  */
 export function policyAttrs(pt: NlaPolicy, byteOrder: ByteOrder = "little"): RawAttr[] {
+  return writePolicyAttr(pt, byteOrder, undefined);
+}
+
+// The dump state's index of a nested policy: the kernel keys it on (policy pointer, maxtype).
+type PolicyIndex = (policy: Policy, maxType: number) => number;
+
+// __netlink_policy_dump_write_attr(): with a dump state, a nest with a policy also says which (POLICY_IDX, MAXTYPE).
+function writePolicyAttr(pt: NlaPolicy, byteOrder: ByteOrder, index: PolicyIndex | undefined): RawAttr[] {
   const le = byteOrder === "little";
   const type = NL_ATTR_TYPE[pt.type];
   if (type === undefined) return [];
@@ -689,7 +697,17 @@ export function policyAttrs(pt: NlaPolicy, byteOrder: ByteOrder = "little"): Raw
     return { rawType: t, payload: b };
   };
   const out: RawAttr[] = [];
-  if (UNSIGNED.has(pt.type) && pt.type !== "binary") {
+  if (
+    (pt.type === "nested" || pt.type === "nested-array") &&
+    index !== undefined &&
+    pt.nested !== undefined &&
+    pt.nested.maxType > 0
+  ) {
+    out.push(
+      u32(NL_POLICY_TYPE_ATTR.POLICY_IDX, index(pt.nested, pt.nested.maxType)),
+      u32(NL_POLICY_TYPE_ATTR.POLICY_MAXTYPE, pt.nested.maxType),
+    );
+  } else if (UNSIGNED.has(pt.type) && pt.type !== "binary") {
     if (pt.validation?.kind === "mask") out.push(u64(NL_POLICY_TYPE_ATTR.MASK, BigInt(pt.validation.mask)));
     else {
       const r = rangeUnsigned(pt);
@@ -709,5 +727,59 @@ export function policyAttrs(pt: NlaPolicy, byteOrder: ByteOrder = "little"): Raw
     } else if (pt.len) out.push(u32(NL_POLICY_TYPE_ATTR.MAX_LENGTH, pt.len));
   }
   out.push(u32(NL_POLICY_TYPE_ATTR.TYPE, type));
+  return out;
+}
+
+/** One message's worth of a policy dump: the entry of attribute `attrIdx` of the policy numbered `policyIdx`. */
+export interface PolicyDumpEntry {
+  /** The policy's index in the dump (0 for the one dumped, then nested policies as they are found). */
+  readonly policyIdx: number;
+  /** The attribute type. */
+  readonly attrIdx: number;
+  /** Its NL_POLICY_TYPE_ATTR_* attributes, in the kernel's order (nests: POLICY_IDX, POLICY_MAXTYPE, TYPE). */
+  readonly attrs: RawAttr[];
+}
+
+/**
+ * A whole policy dump, as CTRL_CMD_GETPOLICY sends it one entry per message inside CTRL_ATTR_POLICY
+ * (`nest(policyIdx) { nest(attrIdx) { NL_POLICY_TYPE_ATTR_* } }`). Models `netlink_policy_dump_add_policy()`:
+ * policies are numbered breadth first from the one given, each (policy, maxtype) pair once, a policy with maxtype 0
+ * never; and `netlink_policy_dump_write()`: every type 0..maxtype of every policy in index order, skipping the
+ * entries the writer has nothing to say about (unspec, reject …).
+ * @param policy - the policy to dump (its nested policies follow)
+ * @param byteOrder - the byte order of the values (`'little'`)
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL for something that is not a policy
+ */
+export function policyDump(policy: Policy, byteOrder: ByteOrder = "little"): PolicyDumpEntry[] {
+  checkPolicy("netlink_policy_dump_add_policy", policy);
+  if (byteOrder !== "little" && byteOrder !== "big")
+    throw new KernelError("EINVAL", `byte order ${String(byteOrder)} is not little or big`, {
+      op: "netlink_policy_dump_add_policy",
+    });
+  const table: { policy: Policy; maxType: number }[] = [];
+  const add = (p: Policy | undefined, maxType: number) => {
+    if (p === undefined || maxType === 0) return;
+    if (!table.some((e) => e.policy === p && e.maxType === maxType)) table.push({ policy: p, maxType });
+  };
+  add(policy, policy.maxType);
+  for (let i = 0; i < table.length; i++) {
+    const { policy: p, maxType } = table[i]!;
+    for (let type = 0; type <= maxType; type++) {
+      const pt = p.attrs[type];
+      if (pt !== undefined && (pt.type === "nested" || pt.type === "nested-array")) {
+        if (pt.nested !== undefined) checkPolicy("netlink_policy_dump_add_policy", pt.nested);
+        add(pt.nested, pt.nested?.maxType ?? 0);
+      }
+    }
+  }
+  const index: PolicyIndex = (p, maxType) => table.findIndex((e) => e.policy === p && e.maxType === maxType);
+  const out: PolicyDumpEntry[] = [];
+  table.forEach(({ policy: p, maxType }, policyIdx) => {
+    for (let attrIdx = 0; attrIdx <= maxType; attrIdx++) {
+      const pt = p.attrs[attrIdx];
+      const attrs = pt === undefined ? [] : writePolicyAttr(pt, byteOrder, index);
+      if (attrs.length > 0) out.push({ policyIdx, attrIdx, attrs });
+    }
+  });
   return out;
 }

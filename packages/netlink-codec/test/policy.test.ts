@@ -3,16 +3,22 @@
 import { describe, expect, it } from "vitest";
 import { readVector } from "../../../test-support/vectors.js";
 import {
+  attrsToObject,
   buildAck,
+  encodeRawAttrs,
   NL_VALIDATE,
   NLA_F_NESTED,
+  NLM_F,
   type NlaPolicy,
   NlWriter,
   nlaParse,
+  nlctrlFamily,
   nlmsgParse,
   type ParseResult,
   type Policy,
+  parseDatagram,
   policyAttrs,
+  policyDump,
 } from "../src/index.js";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-f]/gi, ""), "hex"));
@@ -320,6 +326,84 @@ describe("policyAttrs (NLMSGERR_ATTR_POLICY)", () => {
     expect(show({ type: "flag" })).toEqual(["1:01000000"]);
     for (const t of ["unspec", "reject", "be16", "be32"] as const)
       expect(policyAttrs({ type: t })).toEqual([]);
+  });
+});
+
+describe("policyDump (CTRL_CMD_GETPOLICY)", () => {
+  const leaf: Policy = { maxType: 2, attrs: { 1: { type: "u8" }, 2: { type: "string", len: 8 } } };
+  const mid: Policy = {
+    maxType: 3,
+    attrs: {
+      1: { type: "nested", nested: leaf },
+      2: { type: "nested-array", nested: leaf },
+      3: { type: "u32" },
+    },
+  };
+  const root: Policy = {
+    maxType: 4,
+    attrs: {
+      1: { type: "nested", nested: mid },
+      2: { type: "nested", nested: leaf },
+      3: { type: "nested", nested: { maxType: 0, attrs: {} } },
+      4: { type: "flag" },
+    },
+  };
+  const show = (attrs: ReturnType<typeof policyAttrs>) =>
+    attrs.map((a) => ("payload" in a ? `${a.rawType}:${toHex(a.payload)}` : ""));
+
+  it("numbers policies breadth first, each once, and writes POLICY_IDX, POLICY_MAXTYPE, TYPE for nests", () => {
+    const dump = policyDump(root);
+    expect(dump.map((e) => [e.policyIdx, e.attrIdx])).toEqual([
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [0, 4],
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [2, 1],
+      [2, 2],
+    ]);
+    expect(show(dump[0]!.attrs)).toEqual(["8:01000000", "9:03000000", "1:0d000000"]);
+    expect(show(dump[1]!.attrs)).toEqual(["8:02000000", "9:02000000", "1:0d000000"]);
+    // A nested policy with maxtype 0 is never added, and its nest says only its type.
+    expect(show(dump[2]!.attrs)).toEqual(["1:0d000000"]);
+    expect(show(dump[5]!.attrs)).toEqual(["8:02000000", "9:02000000", "1:0e000000"]);
+    expect(show(dump[8]!.attrs)).toEqual(["7:08000000", "1:0b000000"]);
+    // Without a dump state (an ext-ack's NLMSGERR_ATTR_POLICY) a nest says only its type.
+    expect(show(policyAttrs(root.attrs[1]!))).toEqual(["1:0d000000"]);
+  });
+
+  it("terminates on a policy that nests itself, and refuses what is not a policy", () => {
+    const self: { maxType: number; attrs: Record<number, unknown> } = { maxType: 1, attrs: {} };
+    self.attrs[1] = { type: "nested", nested: self };
+    const dump = policyDump(self as Policy);
+    expect(dump).toHaveLength(1);
+    expect(show(dump[0]!.attrs)).toEqual(["8:00000000", "9:01000000", "1:0d000000"]);
+    expect(() => policyDump({ maxType: -1, attrs: {} })).toThrow(/not a policy/);
+    expect(() => policyDump(null as unknown as Policy)).toThrow(/not a policy/);
+    expect(policyDump({ maxType: 0, attrs: {} })).toEqual([]);
+  });
+
+  it("an entry in a CTRL_CMD_GETPOLICY reply decodes with the nlctrl family", () => {
+    const e = policyDump(root)[0]!;
+    const w = new NlWriter();
+    w.beginMessage({ type: 0x10, flags: NLM_F.MULTI, seq: 1, pid: 0 });
+    w.putStruct(Uint8Array.of(10, 2, 0, 0));
+    w.putAttr(1, Uint8Array.of(0x1c, 0));
+    const p = w.nestStart(8, true);
+    const i = w.nestStart(e.policyIdx, true);
+    const a = w.nestStart(e.attrIdx, true);
+    encodeRawAttrs(w, e.attrs);
+    w.nestEnd(a);
+    w.nestEnd(i);
+    w.nestEnd(p);
+    w.endMessage();
+    const msg = nlctrlFamily().decode(parseDatagram(w.finish())[0]!);
+    expect(attrsToObject(msg.attrs)).toEqual({
+      "family-id": 0x1c,
+      policy: { 0: { 1: { "policy-idx": 1, "policy-maxtype": 3, type: 13 } } },
+    });
   });
 });
 
