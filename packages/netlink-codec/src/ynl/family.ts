@@ -148,7 +148,7 @@ function memberRead(type: string, size: number, le: boolean): MemberRead {
 
 interface StructReader {
   readonly size: number;
-  readonly read: (p: Uint8Array) => Record<string, unknown>;
+  readonly read: (b: Uint8Array, o: number) => Record<string, unknown>;
 }
 
 // Where the runtime may compile code from text (a strict Content-Security-Policy forbids it).
@@ -187,10 +187,10 @@ function compileStructReader(s: YnlStruct, le: boolean): StructReader {
     try {
       // A computed key for "__proto__", which as a plain literal key would set the prototype instead.
       const key = (n: string) => (n === "__proto__" ? `[${JSON.stringify(n)}]` : JSON.stringify(n));
-      const body = names.map((name, i) => `${key(name)}: r${i}(p, ${offsets[i]})`).join(", ");
+      const body = names.map((name, i) => `${key(name)}: r${i}(b, o + ${offsets[i]})`).join(", ");
       const make = new Function(
         ...reads.map((_, i) => `r${i}`),
-        `"use strict"; return function read(p) { return { ${body} }; };`,
+        `"use strict"; return function read(b, o) { return { ${body} }; };`,
       );
       return { size, read: make(...reads) };
     } catch {
@@ -199,37 +199,40 @@ function compileStructReader(s: YnlStruct, le: boolean): StructReader {
   }
   return {
     size,
-    read(p) {
+    read(b, o) {
       const out: Record<string, unknown> = {};
-      for (let i = 0; i < names.length; i++) out[names[i]!] = reads[i]!(p, offsets[i]!);
+      for (let i = 0; i < names.length; i++) out[names[i]!] = reads[i]!(b, o + offsets[i]!);
       return out;
     },
   };
 }
 
 // A decoded attribute that keeps where its payload is and cuts the `raw` view only when asked (most never are):
-// a subarray per attribute would cost a quarter of the decode. `value` is an own property, so a spread copy
+// a subarray per attribute would cost a quarter of the decode. Plain fields, not #private ones: V8 (Node 20)
+// makes the whole decode 15% slower with #private fields here. `value` is an own property, so a spread copy
 // (`{ ...a, value: v }`) keeps it; `raw`, a getter, must be copied by name to survive a spread.
 class DecodedAttr implements FamilyAttr {
-  readonly #buf: Uint8Array;
-  readonly #off: number;
-  readonly #len: number;
   constructor(
     readonly name: string | undefined,
     readonly type: number,
     readonly rawType: number,
     readonly value: unknown,
-    buf: Uint8Array,
-    off: number,
-    len: number,
-  ) {
-    this.#buf = buf;
-    this.#off = off;
-    this.#len = len;
-  }
+    private readonly _b: Uint8Array,
+    private readonly _o: number,
+    private readonly _n: number,
+  ) {}
 
   get raw(): Uint8Array {
-    return this.#buf.subarray(this.#off, this.#off + this.#len);
+    return this._b.subarray(this._o, this._o + this._n);
+  }
+
+  // Where the payload lives is an implementation detail: JSON and console.log show the attribute, not the buffer.
+  toJSON(): FamilyAttr {
+    return { name: this.name, type: this.type, rawType: this.rawType, value: this.value };
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): FamilyAttr {
+    return { name: this.name, type: this.type, rawType: this.rawType, value: this.value, raw: this.raw };
   }
 }
 
@@ -242,6 +245,15 @@ const SLOW = Symbol("slow");
 // The common attribute types, decoded straight from the buffer (the same values #decodeValue gives), by a kind
 // number computed once per attribute: 1 u8, 2 u16, 3 u32, 4 s8, 5 s16, 6 s32, 7 string, 8 flag, 9 bytes.
 const SLOW_KIND = 0;
+// Binary with a struct: read by the struct's compiled reader, straight from the message.
+const STRUCT_KIND = 10;
+
+// Per attribute set: attributes by type number, the decoder kind of each, and the struct readers.
+interface DecodeTable {
+  readonly attrs: (YnlAttr | undefined)[];
+  readonly kinds: Uint8Array;
+  readonly readers: (StructReader | undefined)[];
+}
 
 function kindOf(a: YnlAttr): number {
   switch (a.type) {
@@ -262,6 +274,7 @@ function kindOf(a: YnlAttr): number {
     case "flag":
       return 8;
     case "binary":
+      return a.struct === undefined ? 9 : STRUCT_KIND;
     case "pad":
     case "unused":
       return a.struct === undefined ? 9 : SLOW_KIND;
@@ -368,13 +381,18 @@ export class NetlinkFamily {
   // A struct's reader, compiled once per struct (see compileStructReader), for payloads that hold all of it.
   readonly #readers = new Map<string, StructReader>();
 
-  #decodeStruct(name: string, p: Uint8Array): Record<string, unknown> {
+  #reader(name: string): StructReader {
     let read = this.#readers.get(name);
     if (read === undefined) {
       read = compileStructReader(this.#struct(name), this.#le);
       this.#readers.set(name, read);
     }
-    if (p.length >= read.size) return read.read(p);
+    return read;
+  }
+
+  #decodeStruct(name: string, p: Uint8Array): Record<string, unknown> {
+    const read = this.#reader(name);
+    if (p.length >= read.size) return read.read(p, 0);
     // A short payload: the members that fit.
     const out: Record<string, unknown> = {};
     let o = 0;
@@ -507,7 +525,7 @@ export class NetlinkFamily {
   decodeAttrs(setName: string, bytes: Uint8Array, start = 0): FamilyAttr[] {
     const set = this.spec.attributeSets.get(setName);
     if (set === undefined) throw bad(`no attribute set ${JSON.stringify(setName)} in spec ${this.spec.name}`);
-    const { attrs: table, kinds } = this.#table(set);
+    const { attrs: table, kinds, readers } = this.#table(set);
     const out: FamilyAttr[] = [];
     // Sub-messages are decoded last: their selector is a sibling that may come after them.
     const late: number[] = [];
@@ -532,7 +550,11 @@ export class NetlinkFamily {
       let value: unknown;
       if (a === undefined) value = BYTES;
       else {
-        value = fastValue(type < kinds.length ? kinds[type]! : SLOW_KIND, a, b, off + 4, len - 4, le);
+        const kind = type < kinds.length ? kinds[type]! : SLOW_KIND;
+        if (kind === STRUCT_KIND) {
+          const r = readers[type]!;
+          value = len - 4 >= r.size ? r.read(b, off + 4) : BYTES;
+        } else value = fastValue(kind, a, b, off + 4, len - 4, le);
         if (value === SLOW) {
           if (a.type === "sub-message") late.push(out.length);
           const payload = b.subarray(off + 4, off + len);
@@ -578,18 +600,26 @@ export class NetlinkFamily {
 
   // Attributes of a set by type number in arrays (faster than the Map on the decode path), with the fast
   // decoder kind of each, built once per set.
-  readonly #tables = new WeakMap<YnlAttrSet, { attrs: (YnlAttr | undefined)[]; kinds: Uint8Array }>();
-  #table(set: YnlAttrSet): { attrs: (YnlAttr | undefined)[]; kinds: Uint8Array } {
+  readonly #tables = new WeakMap<YnlAttrSet, DecodeTable>();
+  #table(set: YnlAttrSet): DecodeTable {
     let t = this.#tables.get(set);
     if (t === undefined) {
       const max = set.attributes.reduce((m, a) => Math.max(m, a.value), 0);
       const attrs: (YnlAttr | undefined)[] = new Array(max + 1).fill(undefined);
       const kinds = new Uint8Array(max + 1);
+      const readers: (StructReader | undefined)[] = new Array(max + 1).fill(undefined);
       for (const a of set.attributes) {
         attrs[a.value] = a;
         kinds[a.value] = kindOf(a);
+        if (kinds[a.value] === STRUCT_KIND) {
+          try {
+            readers[a.value] = this.#reader(a.struct!);
+          } catch {
+            kinds[a.value] = SLOW_KIND; // a struct the spec lacks: the general decoder keeps the bytes
+          }
+        }
       }
-      t = { attrs, kinds };
+      t = { attrs, kinds, readers };
       this.#tables.set(set, t);
     }
     return t;
