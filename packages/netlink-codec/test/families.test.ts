@@ -1,4 +1,5 @@
 // The families kbridge ships decode the real captures and encode every message back byte for byte.
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { readDatagrams } from "../../../test-support/vectors.js";
 import {
@@ -126,6 +127,16 @@ describe("bundled families on real kernel replies", () => {
       (a) => a.name === "data",
     )!.value;
     const peerAttr = data.attrs[0]! as FamilyAttr;
+    // JSON and console.log show the attribute, not the message buffer behind it.
+    expect(JSON.parse(JSON.stringify(back.attrs[0]))).toEqual({
+      name: "ifname",
+      type: 3,
+      rawType: 3,
+      value: "va",
+    });
+    expect(inspect(back.attrs[0], { breakLength: Infinity })).toBe(
+      "{ name: 'ifname', type: 3, rawType: 3, value: 'va', raw: Uint8Array(3) [ 118, 97, 0 ] }",
+    );
     // A spread copy keeps name, type and value (own properties); raw is a getter and is named to be kept.
     expect({ ...peerAttr }).toMatchObject({ name: "peer", type: 1, value: info.data.peer });
     const edited = link.encode({
