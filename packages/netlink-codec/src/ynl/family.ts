@@ -166,7 +166,7 @@ function canGenerate(): boolean {
 
 /**
  * The reader of a whole struct: compiled from text into one object literal
- * (`{ "rx-packets": r0(p, 0), "tx-packets": r1(p, 8), … }`) so every decoded struct of a kind has one hidden
+ * (`{ "rx-packets": r0(b, o + 0), "tx-packets": r1(b, o + 8), … }`) so every decoded struct of a kind has one hidden
  * class (adding 60 keys one by one to `{}` costs ten times more), or a loop where code generation is not allowed.
  */
 function compileStructReader(s: YnlStruct, le: boolean): StructReader {
@@ -201,7 +201,18 @@ function compileStructReader(s: YnlStruct, le: boolean): StructReader {
     size,
     read(b, o) {
       const out: Record<string, unknown> = {};
-      for (let i = 0; i < names.length; i++) out[names[i]!] = reads[i]!(b, o + offsets[i]!);
+      for (let i = 0; i < names.length; i++) {
+        const v = reads[i]!(b, o + offsets[i]!);
+        // A data property even for a member named __proto__ (an assignment would set the prototype).
+        if (names[i] === "__proto__")
+          Object.defineProperty(out, "__proto__", {
+            value: v,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        else out[names[i]!] = v;
+      }
       return out;
     },
   };
