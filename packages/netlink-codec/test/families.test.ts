@@ -82,7 +82,8 @@ describe("bundled families on real kernel replies", () => {
     const link = rtLinkFamily();
     // The peer's payload as `ip link add va type veth peer name vb` sends it: ifinfomsg, then IFLA_IFNAME "vb".
     const peer = Uint8Array.of(...new Array(16).fill(0), 7, 0, 3, 0, 0x76, 0x62, 0, 0);
-    const request = {
+    // RTM_NEWLINK "va" with IFLA_LINKINFO { kind veth, data { VETH_INFO_PEER } }.
+    const vethRequest = (peerAttr: FamilyAttr) => ({
       cmd: 16,
       flags: NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL,
       seq: 1,
@@ -95,16 +96,12 @@ describe("bundled families on real kernel replies", () => {
           rawType: 18,
           value: [
             { name: "kind", type: 1, rawType: 1, value: "veth" },
-            {
-              name: "data",
-              type: 2,
-              rawType: 2,
-              value: { format: "veth", attrs: [{ name: "peer", type: 1, rawType: 1, value: peer }] },
-            },
+            { name: "data", type: 2, rawType: 2, value: { format: "veth", attrs: [peerAttr] } },
           ],
         },
       ],
-    };
+    });
+    const request = vethRequest({ name: "peer", type: 1, rawType: 1, value: peer });
     const bytes = link.encode(request);
     expect(bytes.length).toBe(16 + 16 + 8 + 4 + 4 + 8 + 4 + 4 + 24);
     const back = link.decode(parseDatagram(bytes)[0]!);
@@ -139,29 +136,7 @@ describe("bundled families on real kernel replies", () => {
     );
     // A spread copy keeps name, type and value (own properties); raw is a getter and is named to be kept.
     expect({ ...peerAttr }).toMatchObject({ name: "peer", type: 1, value: info.data.peer });
-    const edited = link.encode({
-      ...request,
-      attrs: [
-        request.attrs[0]!,
-        {
-          name: "linkinfo",
-          type: 18,
-          rawType: 18,
-          value: [
-            { name: "kind", type: 1, rawType: 1, value: "veth" },
-            {
-              name: "data",
-              type: 2,
-              rawType: 2,
-              value: {
-                format: "veth",
-                attrs: [{ ...peerAttr, raw: peerAttr.raw, value: { "ifi-index": 42 } }],
-              },
-            },
-          ],
-        },
-      ],
-    });
+    const edited = link.encode(vethRequest({ ...peerAttr, raw: peerAttr.raw, value: { "ifi-index": 42 } }));
     const expected = Uint8Array.from(bytes);
     expected.set([42, 0, 0, 0], bytes.length - 24 + 4);
     expect(Buffer.from(edited).toString("hex")).toBe(Buffer.from(expected).toString("hex"));

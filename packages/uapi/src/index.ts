@@ -8,6 +8,7 @@
 
 export { type Abi, type ByteOrder, I386, X86_64 } from "./abi.js";
 export { get16, get32, get64, put16, put32 } from "./bytes.js";
+export { canGenerateCode } from "./codegen.js";
 export {
   ERRNO_TABLE,
   Errno,

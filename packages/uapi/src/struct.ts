@@ -3,6 +3,7 @@
 
 import { type Abi, type ByteOrder, X86_64 } from "./abi.js";
 import { get16, get32, put16, put32 } from "./bytes.js";
+import { canGenerateCode } from "./codegen.js";
 import { KernelError } from "./errno.js";
 import { utf8Decode, utf8Encode } from "./utf8.js";
 
@@ -832,20 +833,6 @@ function isView(value: unknown): boolean {
 type ReadFn = (b: Uint8Array, off: number) => Record<string, unknown>;
 type WriteFn = (b: Uint8Array, off: number, value: unknown, path: string) => void;
 
-// Whether this runtime lets us compile code from text; a strict Content-Security-Policy forbids it.
-// Probed once; a failure to compile one aggregate's text never turns code generation off for the others.
-let codegen: boolean | undefined;
-function canGenerate(): boolean {
-  if (codegen === undefined) {
-    try {
-      codegen = new Function("return 1")() === 1;
-    } catch {
-      codegen = false;
-    }
-  }
-  return codegen;
-}
-
 // A member name as a quoted property key of generated code (names are C identifiers, but quote them anyway).
 const key = (name: string) => JSON.stringify(name);
 
@@ -855,7 +842,7 @@ const key = (name: string) => JSON.stringify(name);
  * every decoded object the same hidden class and lets V8 inline the member reads; elsewhere it is a loop.
  */
 function compileRead(names: readonly string[], offsets: readonly number[], codecs: readonly Codec[]): ReadFn {
-  if (canGenerate()) {
+  if (canGenerateCode()) {
     try {
       const params = codecs.map((_, i) => `r${i}`);
       const body = names.map((name, i) => `${key(name)}: r${i}(b, off + ${offsets[i]})`).join(", ");
@@ -897,7 +884,7 @@ function compileWrite(
   const memberPath = (path: string, i: number) => (path === typeName ? topPaths[i]! : `${path}.${names[i]}`);
   // Object.prototype.hasOwnProperty.call is about twice as fast as Object.hasOwn in Node 20's V8.
   const hasOwn = Object.prototype.hasOwnProperty;
-  if (canGenerate()) {
+  if (canGenerateCode()) {
     try {
       const params = codecs.map((_, i) => `w${i}`);
       // One pass over the value's own keys: each member is written when its key comes, anything else throws.

@@ -4,6 +4,7 @@
 
 import {
   type ByteOrder,
+  canGenerateCode,
   get16,
   get32,
   get64,
@@ -151,19 +152,6 @@ interface StructReader {
   readonly read: (b: Uint8Array, o: number) => Record<string, unknown>;
 }
 
-// Where the runtime may compile code from text (a strict Content-Security-Policy forbids it).
-let codegen: boolean | undefined;
-function canGenerate(): boolean {
-  if (codegen === undefined) {
-    try {
-      codegen = new Function("return 1")() === 1;
-    } catch {
-      codegen = false;
-    }
-  }
-  return codegen;
-}
-
 /**
  * The reader of a whole struct: compiled from text into one object literal
  * (`{ "rx-packets": r0(b, o + 0), "tx-packets": r1(b, o + 8), … }`) so every decoded struct of a kind has one hidden
@@ -183,7 +171,7 @@ function compileStructReader(s: YnlStruct, le: boolean): StructReader {
     }
     size += n;
   }
-  if (canGenerate()) {
+  if (canGenerateCode()) {
     try {
       // A computed key for "__proto__", which as a plain literal key would set the prototype instead.
       const key = (n: string) => (n === "__proto__" ? `[${JSON.stringify(n)}]` : JSON.stringify(n));
