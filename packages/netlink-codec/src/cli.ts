@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { KernelError } from "@kbridge/uapi";
 import { decodeAck, decodeDone } from "./ack.js";
 import { annotate, hexdump } from "./annotate.js";
+import { nlctrlFamily, rtAddrFamily, rtLinkFamily, rtNeighFamily, rtRouteFamily } from "./families/index.js";
 import { NLMSG_DONE, NLMSG_ERROR, type NlMessage, nlmsgFlagNames, parseDatagram } from "./nlmsg.js";
 import { PACKET_HOST, writePcap } from "./pcap.js";
 import { decodeRawMessages, encodeRawMessages, type RawAttr } from "./rawtree.js";
@@ -19,7 +20,7 @@ import { loadSpec } from "./ynl/spec.js";
 const USAGE = `usage: nlcodec <command> <file.bin> [options]
 
 commands:
-  decode     print every datagram's messages (--json for JSON)
+  decode     print every datagram's messages, rtnetlink and nlctrl attributes named and typed (--json for JSON)
   reencode   decode to raw trees and encode again; -o writes the result, and it must equal the input
   hexdump    every byte labelled with its field
   pcap       write a LINKTYPE_NETLINK pcap (-o out.pcap) that tshark and Wireshark dissect
@@ -120,7 +121,63 @@ function messageJson(m: NlMessage, raw: ReturnType<typeof decodeRawMessages>[num
   return { ...base, header: hex(raw.fixed), attrs: raw.attrs.map(attrJson) };
 }
 
+// The bundled family that names a message's attributes: rtnetlink links, addresses, routes and neighbours by
+// message type, the genetlink controller by its fixed id; undefined for the rest.
+function bundledFamilies(protocol: number): (type: number) => NetlinkFamily | undefined {
+  const made = new Map<string, NetlinkFamily>();
+  const get = (key: string, make: () => NetlinkFamily) => {
+    let f = made.get(key);
+    if (f === undefined) made.set(key, (f = make()));
+    return f;
+  };
+  return (type) => {
+    if (protocol === 16) return type === 0x10 ? get("nlctrl", nlctrlFamily) : undefined;
+    if (protocol !== 0) return undefined;
+    if (type >= 16 && type <= 19) return get("link", rtLinkFamily);
+    if (type >= 20 && type <= 23) return get("addr", rtAddrFamily);
+    if (type >= 24 && type <= 27) return get("route", rtRouteFamily);
+    if (type >= 28 && type <= 31) return get("neigh", rtNeighFamily);
+    return undefined;
+  };
+}
+
+// A value on one line: bytes in hex (long ones cut), nests and structs by their member names.
+function short(v: unknown, depth = 0): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (v instanceof Uint8Array)
+    return v.length === 0
+      ? "(empty)"
+      : v.length <= 16
+        ? `0x${hex(v) || "''"}`
+        : `0x${hex(v.subarray(0, 16))}… (${v.length} bytes)`;
+  if (Array.isArray(v)) {
+    const names = v.map(
+      (x: { name?: string; type?: number; index?: number; key?: number }) =>
+        x.name ?? (x.index !== undefined ? `[${x.index}]` : x.key !== undefined ? `${x.key}` : `#${x.type}`),
+    );
+    return `{${names.join(", ")}}`;
+  }
+  if (v !== null && typeof v === "object") {
+    const entries = Object.entries(v);
+    if (depth > 0 || entries.length > 6) return `{${entries.length} fields}`;
+    return `{${entries.map(([k, x]) => `${k}=${short(x, depth + 1)}`).join(", ")}}`;
+  }
+  return String(v);
+}
+
+// A message decoded by a bundled family, or why it could not be (the raw view of it is printed anyway).
+function typed(family: NetlinkFamily, m: NlMessage): ReturnType<NetlinkFamily["decode"]> | Error {
+  try {
+    return family.decode(m);
+  } catch (e) {
+    if (KernelError.is(e)) return e;
+    throw e;
+  }
+}
+
 function describe(d: Uint8Array, i: number, protocol: number): string[] {
+  const familyOfType = bundledFamilies(protocol);
   const lines = [`datagram ${i}: ${d.length} bytes`];
   const msgs = parseDatagram(d);
   const raws = decodeRawMessages(d, protocol);
@@ -141,6 +198,17 @@ function describe(d: Uint8Array, i: number, protocol: number): string[] {
     lines.push(
       `  @${m.offset} type ${m.type} len ${m.len} flags ${flags} seq ${m.seq} pid ${m.pid}:${extra}`,
     );
+    const family = m.type === NLMSG_ERROR || m.type === NLMSG_DONE ? undefined : familyOfType(m.type);
+    if (family !== undefined) {
+      const f = typed(family, m);
+      if (f instanceof Error) lines.push(`    not a well-formed ${family.spec.name} message: ${f.message}`);
+      else {
+        const fixed = f.fixed === undefined ? "" : ` ${short(f.fixed)}`;
+        lines.push(`    ${f.op?.name ?? `cmd ${f.cmd}`}${fixed}`);
+        const attrs = f.attrs.map((a) => `${a.name ?? `#${a.type}`}=${short(a.value)}`);
+        for (let j = 0; j < attrs.length; j += 4) lines.push(`      ${attrs.slice(j, j + 4).join("  ")}`);
+      }
+    }
   });
   return lines;
 }
@@ -256,11 +324,33 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
           return 0;
         }
         if (values.json === true) {
+          const familyOfType = bundledFamilies(protocol);
           const json = datagrams.map((d) => {
             const raws = decodeRawMessages(d, protocol);
-            return parseDatagram(d).map((m, k) => messageJson(m, raws[k]!));
+            return parseDatagram(d).map((m, k) => {
+              const base = messageJson(m, raws[k]!) as Record<string, unknown>;
+              const family =
+                m.type === NLMSG_ERROR || m.type === NLMSG_DONE ? undefined : familyOfType(m.type);
+              if (family === undefined) return base;
+              // Named and typed by the bundled family, beside the raw attributes.
+              const f = typed(family, m);
+              if (f instanceof Error)
+                return { ...base, note: `not a well-formed ${family.spec.name} message: ${f.message}` };
+              return {
+                ...base,
+                op: f.op?.name,
+                ...(f.fixed ? { fixed: f.fixed } : {}),
+                named: attrsToObject(f.attrs),
+              };
+            });
           });
-          out(JSON.stringify(json, null, 2));
+          out(
+            JSON.stringify(
+              json,
+              (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? hex(v) : v),
+              2,
+            ),
+          );
         } else {
           datagrams.forEach((d, i) => {
             for (const l of describe(d, i, protocol)) out(l);

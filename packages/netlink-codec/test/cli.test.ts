@@ -32,6 +32,35 @@ describe("nlcodec", () => {
     ]);
   });
 
+  it("decode names and types attributes with the bundled families (rtnetlink by message type, nlctrl)", () => {
+    const r = run("decode", `${vectors}netns1000-getlink-dump.bin`);
+    expect(r.code).toBe(0);
+    expect(r.out.slice(0, 4)).toEqual([
+      "datagram 0: 2960 bytes",
+      expect.stringMatching(/^ {2}@0 type 16 len 1468 flags MULTI seq 1 pid \d+: 38 attributes$/),
+      "    newlink {ifi-family=0, ifi-type=772, ifi-index=1, ifi-flags=65609, ifi-change=0}",
+      '      ifname="lo"  txqlen=1000  operstate=0  linkmode=0',
+    ]);
+    expect(r.out.some((l) => l.includes("af-spec={inet, inet6}"))).toBe(true);
+    const g = run("decode", `${vectors}netns1000-genl-ctrl-getfamily-nlctrl.bin`, "--proto", "generic");
+    expect(g.out[3]).toBe('      family-name="nlctrl"  family-id=16  version=2  hdrsize=0');
+    const j = run("decode", `${vectors}netns1000-getlink-dump.bin`, "--json");
+    const json = JSON.parse(j.out.join("\n")) as { op?: string; named?: Record<string, unknown> }[][];
+    expect(json[0]![1]).toMatchObject({ op: "newlink", named: { ifname: "vb0", mtu: 1500 } });
+    // 64-bit counters print as decimal strings, bytes as hex.
+    expect((json[0]![1]!.named!.stats64 as Record<string, string>)["rx-packets"]).toMatch(/^\d+$/);
+  });
+
+  it("a message its bundled family cannot decode is still printed raw, with why", () => {
+    // An RTM_NEWLINK whose 4-byte payload is shorter than struct ifinfomsg.
+    const bad = Uint8Array.of(20, 0, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const f = join(dir, "short-link.bin");
+    writeFileSync(f, bad);
+    const r = run("decode", f);
+    expect(r.code).toBe(0);
+    expect(r.out[2]).toMatch(/^ {4}not a well-formed rt-link message: EINVAL/);
+  });
+
   it("decode --json gives every message, with the .lens beside the .bin", () => {
     const r = run("decode", `${vectors}host-getaddr-dump.bin`, "--json");
     const json = JSON.parse(r.out.join("\n")) as { type: number; attrs?: unknown[] }[][];
