@@ -127,7 +127,10 @@ function bundledFamilies(protocol: number): (type: number) => NetlinkFamily | un
   const made = new Map<string, NetlinkFamily>();
   const get = (key: string, make: () => NetlinkFamily) => {
     let f = made.get(key);
-    if (f === undefined) made.set(key, (f = make()));
+    if (f === undefined) {
+      f = make();
+      made.set(key, f);
+    }
     return f;
   };
   return (type) => {
