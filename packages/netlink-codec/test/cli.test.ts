@@ -33,7 +33,10 @@ describe("nlcodec", () => {
   });
 
   it("decode names and types attributes with the bundled families (rtnetlink by message type, nlctrl)", () => {
-    const r = run("decode", `${vectors}netns1000-getlink-dump.bin`);
+    // The dump's first datagram (2 links) alone: decoding all 1001 links as text and JSON takes seconds on CI.
+    const first = join(dir, "getlink-first.bin");
+    writeFileSync(first, readFileSync(`${vectors}netns1000-getlink-dump.bin`).subarray(0, 2960));
+    const r = run("decode", first);
     expect(r.code).toBe(0);
     expect(r.out.slice(0, 4)).toEqual([
       "datagram 0: 2960 bytes",
@@ -44,7 +47,7 @@ describe("nlcodec", () => {
     expect(r.out.some((l) => l.includes("af-spec={inet, inet6}"))).toBe(true);
     const g = run("decode", `${vectors}netns1000-genl-ctrl-getfamily-nlctrl.bin`, "--proto", "generic");
     expect(g.out[3]).toBe('      family-name="nlctrl"  family-id=16  version=2  hdrsize=0');
-    const j = run("decode", `${vectors}netns1000-getlink-dump.bin`, "--json");
+    const j = run("decode", first, "--json");
     const json = JSON.parse(j.out.join("\n")) as { op?: string; named?: Record<string, unknown> }[][];
     expect(json[0]![1]).toMatchObject({ op: "newlink", named: { ifname: "vb0", mtu: 1500 } });
     // 64-bit counters print as decimal strings, bytes as hex.
