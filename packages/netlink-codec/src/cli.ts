@@ -8,10 +8,17 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { KernelError } from "@kbridge/uapi";
-import { decodeAck, decodeDone } from "./ack.js";
+import { attrPathAt, decodeAck, decodeDone } from "./ack.js";
 import { annotate, hexdump } from "./annotate.js";
 import { nlctrlFamily, rtAddrFamily, rtLinkFamily, rtNeighFamily, rtRouteFamily } from "./families/index.js";
-import { NLMSG_DONE, NLMSG_ERROR, type NlMessage, nlmsgFlagNames, parseDatagram } from "./nlmsg.js";
+import {
+  familyHeaderLength,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  type NlMessage,
+  nlmsgFlagNames,
+  parseDatagram,
+} from "./nlmsg.js";
 import { PACKET_HOST, writePcap } from "./pcap.js";
 import { decodeRawMessages, encodeRawMessages, type RawAttr } from "./rawtree.js";
 import { attrsToObject, type FamilyAttr, NetlinkFamily } from "./ynl/family.js";
@@ -31,6 +38,8 @@ options:
   --json             JSON output for decode
   --spec <f.yaml>    decode with a YNL family spec (attribute names and types); genetlink needs the family id:
   --family-id <n>    nlctrl's is 0x10, others are learned from a controller reply in the same capture
+  --request <f.bin>  the request an ext-ack answers, to name the attribute its offset points at
+                     (default: <file>.req.bin beside <file>.bin)
   -o, --output <f>   output file for reencode and pcap
   -h, --help         this text`;
 
@@ -179,7 +188,26 @@ function typed(family: NetlinkFamily, m: NlMessage): ReturnType<NetlinkFamily["d
   }
 }
 
-function describe(d: Uint8Array, i: number, protocol: number): string[] {
+// The attribute an ext-ack's NLMSGERR_ATTR_OFFS points at in the request: its path of types, named by the
+// bundled family where it knows the top-level one ("mtu (type 4)", "type 18/2/1" inside nests).
+function offendingAttr(request: Uint8Array, offs: number, protocol: number): string | undefined {
+  if (request.length < 16) return undefined;
+  const type = request[4]! | (request[5]! << 8);
+  let path: ReturnType<typeof attrPathAt>;
+  try {
+    path = attrPathAt(request, offs, familyHeaderLength(protocol, type));
+  } catch {
+    return undefined; // not a request we can walk: the offset alone is printed
+  }
+  if (path.length === 0) return undefined;
+  const family = bundledFamilies(protocol)(type);
+  const set = family?.spec.attributeSets.get(family.operationOf(type)?.attributeSet ?? "");
+  const name = set?.byValue.get(path[0]!.type)?.name;
+  const types = path.map((p) => p.type).join("/");
+  return name !== undefined && path.length === 1 ? `${name} (type ${types})` : `type ${types}`;
+}
+
+function describe(d: Uint8Array, i: number, protocol: number, request?: Uint8Array): string[] {
   const familyOfType = bundledFamilies(protocol);
   const lines = [`datagram ${i}: ${d.length} bytes`];
   const msgs = parseDatagram(d);
@@ -191,7 +219,11 @@ function describe(d: Uint8Array, i: number, protocol: number): string[] {
       const ack = decodeAck(m);
       extra = ack.error === 0 ? " ack" : ` error ${ack.error} ${ack.code ?? ""}`;
       if (ack.extack?.msg) extra += ` "${ack.extack.msg}"`;
-      if (ack.extack?.offs !== undefined) extra += ` at offset ${ack.extack.offs} of the request`;
+      if (ack.extack?.offs !== undefined) {
+        extra += ` at offset ${ack.extack.offs} of the request`;
+        const at = request === undefined ? undefined : offendingAttr(request, ack.extack.offs, protocol);
+        if (at !== undefined) extra += `: ${at}`;
+      }
     } else if (m.type === NLMSG_DONE) {
       const done = decodeDone(m);
       extra = done.error === 0 ? " done" : ` done with error ${done.error} ${done.code ?? ""}`;
@@ -276,6 +308,7 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
         output: { type: "string", short: "o" },
         spec: { type: "string" },
         "family-id": { type: "string" },
+        request: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -355,8 +388,15 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
             ),
           );
         } else {
+          // The request an ext-ack's offset points into: --request, else <file>.req.bin beside the capture.
+          const requestPath =
+            values.request ??
+            (file.endsWith(".bin") && existsSync(`${file.slice(0, -4)}.req.bin`)
+              ? `${file.slice(0, -4)}.req.bin`
+              : undefined);
+          const request = requestPath === undefined ? undefined : new Uint8Array(readFileSync(requestPath));
           datagrams.forEach((d, i) => {
-            for (const l of describe(d, i, protocol)) out(l);
+            for (const l of describe(d, i, protocol, request)) out(l);
           });
         }
         return 0;

@@ -27,9 +27,20 @@ describe("nlcodec", () => {
     expect(r.out).toEqual([
       "datagram 0: 144 bytes",
       expect.stringMatching(
-        /^ {2}@0 type 2 len 144 flags ACK_TLVS seq 21 pid \d+: error -34 ERANGE "Attribute failed policy validation" at offset 32 of the request$/,
+        /^ {2}@0 type 2 len 144 flags ACK_TLVS seq 21 pid \d+: error -34 ERANGE "Attribute failed policy validation" at offset 32 of the request: mtu \(type 4\)$/,
       ),
     ]);
+  });
+
+  it("decode names the ext-ack's offending attribute from --request, and prints the offset alone without one", () => {
+    const ack = `${vectors}netns1000-extack-policy-mtu-u16-capack.bin`;
+    const named = run("decode", ack, "--request", `${vectors}netns1000-extack-policy-mtu-u16.req.bin`);
+    expect(named.out[1]).toMatch(/at offset 32 of the request: mtu \(type 4\)$/);
+    const garbage = join(dir, "garbage.req.bin");
+    writeFileSync(garbage, Uint8Array.of(1, 2, 3));
+    const plain = run("decode", ack, "--request", garbage);
+    expect(plain.code).toBe(0);
+    expect(plain.out[1]).toMatch(/at offset 32 of the request$/);
   });
 
   it("decode names and types attributes with the bundled families (rtnetlink by message type, nlctrl)", () => {
