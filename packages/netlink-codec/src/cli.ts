@@ -161,7 +161,7 @@ function short(v: unknown, depth = 0): string {
     return v.length === 0
       ? "(empty)"
       : v.length <= 16
-        ? `0x${hex(v) || "''"}`
+        ? `0x${hex(v)}`
         : `0x${hex(v.subarray(0, 16))}… (${v.length} bytes)`;
   if (Array.isArray(v)) {
     const names = v.map(
@@ -190,7 +190,12 @@ function typed(family: NetlinkFamily, m: NlMessage): ReturnType<NetlinkFamily["d
 
 // The attribute an ext-ack's NLMSGERR_ATTR_OFFS points at in the request: its path of types, named by the
 // bundled family where it knows the top-level one ("mtu (type 4)", "type 18/2/1" inside nests).
-function offendingAttr(request: Uint8Array, offs: number, protocol: number): string | undefined {
+function offendingAttr(
+  request: Uint8Array,
+  offs: number,
+  protocol: number,
+  familyOfType: (type: number) => NetlinkFamily | undefined,
+): string | undefined {
   if (request.length < 16) return undefined;
   const type = request[4]! | (request[5]! << 8);
   let path: ReturnType<typeof attrPathAt>;
@@ -200,15 +205,20 @@ function offendingAttr(request: Uint8Array, offs: number, protocol: number): str
     return undefined; // not a request we can walk: the offset alone is printed
   }
   if (path.length === 0) return undefined;
-  const family = bundledFamilies(protocol)(type);
+  const family = familyOfType(type);
   const set = family?.spec.attributeSets.get(family.operationOf(type)?.attributeSet ?? "");
   const name = set?.byValue.get(path[0]!.type)?.name;
   const types = path.map((p) => p.type).join("/");
   return name !== undefined && path.length === 1 ? `${name} (type ${types})` : `type ${types}`;
 }
 
-function describe(d: Uint8Array, i: number, protocol: number, request?: Uint8Array): string[] {
-  const familyOfType = bundledFamilies(protocol);
+function describe(
+  d: Uint8Array,
+  i: number,
+  protocol: number,
+  familyOfType: (type: number) => NetlinkFamily | undefined,
+  request?: Uint8Array,
+): string[] {
   const lines = [`datagram ${i}: ${d.length} bytes`];
   const msgs = parseDatagram(d);
   const raws = decodeRawMessages(d, protocol);
@@ -221,7 +231,8 @@ function describe(d: Uint8Array, i: number, protocol: number, request?: Uint8Arr
       if (ack.extack?.msg) extra += ` "${ack.extack.msg}"`;
       if (ack.extack?.offs !== undefined) {
         extra += ` at offset ${ack.extack.offs} of the request`;
-        const at = request === undefined ? undefined : offendingAttr(request, ack.extack.offs, protocol);
+        const at =
+          request === undefined ? undefined : offendingAttr(request, ack.extack.offs, protocol, familyOfType);
         if (at !== undefined) extra += `: ${at}`;
       }
     } else if (m.type === NLMSG_DONE) {
@@ -395,8 +406,10 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
               ? `${file.slice(0, -4)}.req.bin`
               : undefined);
           const request = requestPath === undefined ? undefined : new Uint8Array(readFileSync(requestPath));
+          // One of each bundled family for the whole capture (loading a spec is the costly part).
+          const familyOfType = bundledFamilies(protocol);
           datagrams.forEach((d, i) => {
-            for (const l of describe(d, i, protocol, request)) out(l);
+            for (const l of describe(d, i, protocol, familyOfType, request)) out(l);
           });
         }
         return 0;
