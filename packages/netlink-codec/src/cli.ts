@@ -54,13 +54,24 @@ function protocolOf(p: string | undefined): number {
   return n;
 }
 
+// A file beside a capture: `dump.lens` or `dump.req.bin` for `dump.bin`, when it exists.
+function beside(file: string, ext: string): string | undefined {
+  const path = `${file.slice(0, -4)}${ext}`;
+  return file.endsWith(".bin") && existsSync(path) ? path : undefined;
+}
+
+// JSON with 64-bit values as decimal strings and bytes in hex.
+function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? hex(v) : v),
+    2,
+  );
+}
+
 function datagramsOf(file: string, lensFile: string | undefined): Uint8Array[] {
   const bin = new Uint8Array(readFileSync(file));
-  const lensPath =
-    lensFile ??
-    (file.endsWith(".bin") && existsSync(`${file.slice(0, -4)}.lens`)
-      ? `${file.slice(0, -4)}.lens`
-      : undefined);
+  const lensPath = lensFile ?? beside(file, ".lens");
   if (lensPath === undefined) return [bin];
   const lens = readFileSync(lensPath, "utf8")
     .split("\n")
@@ -361,13 +372,7 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
               };
             }),
           );
-          out(
-            JSON.stringify(
-              json,
-              (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? hex(v) : v),
-              2,
-            ),
-          );
+          out(toJson(json));
           return 0;
         }
         if (values.json === true) {
@@ -391,20 +396,10 @@ export function main(argv: readonly string[], out: (s: string) => void, err: (s:
               };
             });
           });
-          out(
-            JSON.stringify(
-              json,
-              (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? hex(v) : v),
-              2,
-            ),
-          );
+          out(toJson(json));
         } else {
           // The request an ext-ack's offset points into: --request, else <file>.req.bin beside the capture.
-          const requestPath =
-            values.request ??
-            (file.endsWith(".bin") && existsSync(`${file.slice(0, -4)}.req.bin`)
-              ? `${file.slice(0, -4)}.req.bin`
-              : undefined);
+          const requestPath = values.request ?? beside(file, ".req.bin");
           const request = requestPath === undefined ? undefined : new Uint8Array(readFileSync(requestPath));
           // One of each bundled family for the whole capture (loading a spec is the costly part).
           const familyOfType = bundledFamilies(protocol);

@@ -366,15 +366,9 @@ export class NetlinkFamily {
 
   /** The size of a struct of the spec. */
   structSize(name: string): number {
-    let size = this.#sizes.get(name);
-    if (size === undefined) {
-      size = this.#struct(name).members.reduce((n, m) => n + (m.len ?? INT[m.type]!.size), 0);
-      this.#sizes.set(name, size);
-    }
-    return size;
+    return this.#reader(name).size;
   }
 
-  readonly #sizes = new Map<string, number>();
   readonly #ops = new Map<number, YnlOperation | undefined>();
 
   // A struct's reader, compiled once per struct (see compileStructReader), for payloads that hold all of it.
@@ -508,9 +502,8 @@ export class NetlinkFamily {
         };
       }
       case "binary":
-        return a.struct !== undefined && p.length >= this.structSize(a.struct)
-          ? this.#decodeStruct(a.struct, p)
-          : p;
+        if (a.struct === undefined) return p;
+        return p.length >= this.structSize(a.struct) ? this.#reader(a.struct).read(p, 0) : p;
       default:
         return p;
     }
