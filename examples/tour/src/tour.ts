@@ -1,6 +1,7 @@
 // The tour: each package of kbridge contributes one stop, a few printed lines computed live by the package.
 import { netlinkCodecStop } from "./stops/netlink-codec.js";
 import { uapiStop } from "./stops/uapi.js";
+import { vmmStop } from "./stops/vmm.js";
 
 /** One stop of the tour: a title and the lines it prints. */
 export interface Stop {
@@ -9,7 +10,7 @@ export interface Stop {
 }
 
 /** The stops in order; every new package appends its own. */
-export const stops: readonly Stop[] = [uapiStop, netlinkCodecStop];
+export const stops: readonly Stop[] = [uapiStop, netlinkCodecStop, vmmStop];
 
 /** Runs every stop and hands each printed line to `print`. */
 export function runTour(print: (line: string) => void): void {

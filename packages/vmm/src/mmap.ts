@@ -767,10 +767,14 @@ export class MmStruct {
     return tail;
   }
 
-  // free_pgtables() for ranges no VMA uses any more: PTE tables whose 2 MiB has no VMA are freed.
+  // free_pgtables() after an unmap: the page tables whose whole span lies between the VMA before the hole and the
+  // VMA after it hold nothing any more and go back to the allocator (free_pgd_range with floor and ceiling).
   #freeEmptyTables(start: number, end: number): void {
-    void start;
-    void end;
+    const next = this.find_vma(start);
+    let floor = 0;
+    for (const v of this.vmas) if (v.vm_end <= start) floor = v.vm_end;
+    const ceiling = next !== undefined && next.vm_start >= end ? next.vm_start : 2 ** 57;
+    this.pgd.free_pgd_range(floor, ceiling);
   }
 
   // ---- mprotect -------------------------------------------------------------------------------------------------

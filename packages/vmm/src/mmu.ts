@@ -149,7 +149,8 @@ export class Mmu {
   readonly #frame: Int32Array; // RAM frame index (byte offset / 4096)
   readonly #info: Uint8Array;
   #huge = 0;
-  readonly #rsvdHi: number; // reserved bits of an entry's high word (physBits..51), NX added when NXE is off
+  readonly #rsvdHi: number;
+  readonly #ram32s: Int32Array; // reserved bits of an entry's high word (physBits..51), NX added when NXE is off
   #hits = 0;
   #walks = 0;
   #faults = 0;
@@ -157,7 +158,6 @@ export class Mmu {
   #invlpgs = 0;
   /** @internal the last internal fault (see pageOffset) */
   readonly lastFault: FaultInfo = { code: 0, reason: "not-present" };
-  readonly #aWords: number[] = [0, 0, 0, 0, 0];
 
   /**
    * @param phys - the RAM the page tables and pages live in
@@ -188,7 +188,8 @@ export class Mmu {
     // Bits physBits..51 of an entry are reserved: in the high word, bits (physBits-32)..19.
     let rsvd = 0;
     for (let b = this.physBits - 32; b < 20; b++) rsvd |= 1 << b;
-    this.#rsvdHi = (rsvd | (this.nx ? 0 : 0x80000000)) >>> 0;
+    this.#rsvdHi = rsvd | (this.nx ? 0 : 0x80000000);
+    this.#ram32s = new Int32Array(phys.ram.buffer, phys.ram.byteOffset, phys.ram.byteLength >>> 2);
   }
 
   /** The frame of the root table CR3 points to, or undefined before the first {@link load_cr3}. */
@@ -362,17 +363,20 @@ export class Mmu {
       (exec && (this.nx || this.smep) ? X86_PF_INSTR : 0);
     if (this.#cr3 < 0) return this.#fault(base, "not-present");
     const phys = this.phys;
-    const ram32 = phys.ram32;
+    // Signed words: an entry with NX or a high frame bit stays a small integer for V8 (a Uint32Array load above
+    // 2^31 becomes a double).
+    const ram32 = this.#ram32s;
     const top = this.levels === 5 ? 4 : 3;
     let table = this.#cr3;
+    const ls = phys.linearStart;
+    const le = phys.linearEnd;
     let rw = 1;
     let us = 1;
     let nxAny = 0;
-    let n = 0;
     for (let level = top; level >= 0; level--) {
-      const off = phys.pfnOffset(table);
+      const off = table >= ls && table < le ? (table - ls) * 4096 : phys.pfnOffset(table);
       if (off < 0) return this.#fault(base | X86_PF_PROT | X86_PF_RSVD, "reserved-bit"); // a table outside RAM
-      const w = off / 4 + levelIndex(level, hi, lo) * 2;
+      const w = (off >>> 2) + levelIndex(level, hi, lo) * 2;
       const e = ram32[w]!;
       const eh = ram32[w + 1]!;
       if ((e & 1) === 0) return this.#fault(base, "not-present");
@@ -382,7 +386,6 @@ export class Mmu {
       rw &= (e >>> 1) & 1;
       us &= (e >>> 2) & 1;
       nxAny |= eh >>> 31;
-      this.#aWords[n++] = w;
       const huge = level > 0 && (e & 0x80) !== 0;
       if (level === 0 || huge) {
         // A huge page's frame address must be aligned: bits 13..20 (2 MiB) or 13..29 (1 GiB) are reserved.
@@ -398,12 +401,11 @@ export class Mmu {
           if (us && this.smap && !this.#ac) return this.#fault(base | X86_PF_PROT, "smap");
           if (write && !rw && this.wp) return this.#fault(base | X86_PF_PROT, "protection");
         }
-        // The access is allowed: Accessed on every entry used, Dirty on the leaf for a write.
-        for (let k = 0; k < n; k++) ram32[this.#aWords[k]!]! |= 0x20;
+        // The access is allowed: Accessed on the leaf, and Dirty for a write.
         let dirty = (e & 0x40) !== 0;
-        if (write && !dirty) {
-          ram32[w]! |= 0x40;
-          dirty = true;
+        if ((e & 0x20) === 0 || (write && !dirty)) {
+          ram32[w] = e | 0x20 | (write ? 0x40 : 0);
+          dirty ||= write;
         }
         // The frame of this 4 KiB piece.
         const leafPfn = (eh & 0xfffff) * 0x100000 + (e >>> 12);
@@ -413,7 +415,7 @@ export class Mmu {
             : level === 1
               ? (leafPfn & ~0x1ff) + ((lo >>> 12) & 0x1ff)
               : leafPfn - (leafPfn % 0x40000) + ((lo >>> 12) & 0x3ffff);
-        const frameOff = phys.pfnOffset(pfn);
+        const frameOff = pfn >= ls && pfn < le ? (pfn - ls) * 4096 : phys.pfnOffset(pfn);
         if (frameOff < 0) return this.#fault(base | X86_PF_PROT | X86_PF_RSVD, "reserved-bit"); // no RAM behind it
         if (this.#info[set]! & (T_HUGE2M | T_HUGE1G)) this.#huge--;
         this.#tagHi[set] = hi;
@@ -431,6 +433,9 @@ export class Mmu {
           hugeBit;
         return frameOff;
       }
+      // An entry that leads to a table was used by the walk: its Accessed bit is set (SDM §4.8), whatever the
+      // walk finds further down.
+      if ((e & 0x20) === 0) ram32[w] = e | 0x20;
       table = (eh & 0xfffff) * 0x100000 + (e >>> 12);
     }
     return this.#fault(base, "not-present");

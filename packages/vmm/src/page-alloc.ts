@@ -43,7 +43,10 @@ export const GFP_DMA = __GFP_DMA;
 /** `GFP_DMA32` = `__GFP_DMA32`. */
 export const GFP_DMA32 = __GFP_DMA32;
 
-const GFP_KNOWN = 0x1fffff; // bits 0..20 exist in 6.12 (0x200 is unused but harmless)
+// Bits 0..23 (___GFP_DMA_BIT .. ___GFP_ZEROTAGS_BIT) exist in every 6.12 config: __GFP_THISNODE 0x200000,
+// __GFP_ACCOUNT 0x400000 (GFP_KERNEL_ACCOUNT) and __GFP_ZEROTAGS 0x800000 included; 0x200 is unused but harmless.
+// The config-dependent bits after them (KASAN_HW_TAGS, LOCKDEP, SLAB_OBJ_EXT) are not modelled.
+const GFP_KNOWN = 0xffffff;
 
 /** `MAX_PAGE_ORDER` (include/linux/mmzone.h, x86-64 default 10): the largest block is 2^10 pages (4 MiB). */
 export const MAX_PAGE_ORDER = 10;
@@ -164,6 +167,14 @@ export class PhysicalMemory {
   readonly #rEnd: number[];
   readonly #rBase: number[];
   readonly #single: boolean;
+  /**
+   * With one RAM range, its first pfn, and one past its last (-1 and -1 with several ranges): the MMU maps a pfn to
+   * its frame with one subtraction then.
+   * @internal
+   */
+  readonly linearStart: number;
+  /** @internal see linearStart */
+  readonly linearEnd: number;
 
   // Per frame (by frame index).
   readonly #ref: Int32Array;
@@ -231,6 +242,8 @@ export class PhysicalMemory {
       base += r.size / PAGE_SIZE;
     }
     this.#single = this.ranges.length === 1;
+    this.linearStart = this.#single ? this.#rStart[0]! : -1;
+    this.linearEnd = this.#single ? this.#rEnd[0]! : -1;
     this.#ref = new Int32Array(total);
     this.#order = new Int8Array(total).fill(-1);
     this.#flags = new Uint8Array(total);
@@ -342,16 +355,19 @@ export class PhysicalMemory {
    * free lists). `__GFP_ZERO` zeroes it; otherwise it holds what its last owner left.
    * @throws {@link @kbridge/uapi!KernelError} ENOMEM when no zone has a block of that order (the kernel
    * returns NULL; the model keeps the memory unchanged); EINVAL for an order above MAX_PAGE_ORDER, unknown
-   * gfp bits, or `__GFP_DMA | __GFP_DMA32` together (the kernel's BAD_ZONE)
+   * gfp bits, or two of `__GFP_DMA`, `__GFP_HIGHMEM`, `__GFP_DMA32` together (the kernel's GFP_ZONE_BAD)
    */
   alloc_pages(gfp: number, order = 0): number {
     const op = "alloc_pages";
-    if (!Number.isInteger(gfp) || gfp < 0 || (gfp & ~GFP_KNOWN) !== 0)
+    // gfp > GFP_KNOWN is (gfp & ~GFP_KNOWN) != 0 without the int32 truncation of & (gfp_t is 32 bits).
+    if (!Number.isInteger(gfp) || gfp < 0 || gfp > GFP_KNOWN)
       throw bad(op, `gfp ${String(gfp)} has bits outside the gfp_t flags of 6.12`);
     if (!Number.isInteger(order) || order < 0 || order > MAX_PAGE_ORDER)
       throw bad(op, `order ${String(order)} is outside 0..${MAX_PAGE_ORDER} (MAX_PAGE_ORDER)`);
-    if ((gfp & __GFP_DMA) !== 0 && (gfp & __GFP_DMA32) !== 0)
-      throw bad(op, "__GFP_DMA and __GFP_DMA32 together name no zone (GFP_ZONE_BAD)");
+    // include/linux/gfp.h GFP_ZONE_BAD: at most one of __GFP_DMA, __GFP_HIGHMEM, __GFP_DMA32 may be set.
+    const zoneBits = gfp & (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32);
+    if ((zoneBits & (zoneBits - 1)) !== 0)
+      throw bad(op, "two of __GFP_DMA, __GFP_HIGHMEM, __GFP_DMA32 together name no zone (GFP_ZONE_BAD)");
     const top = (gfp & __GFP_DMA) !== 0 ? 0 : (gfp & __GFP_DMA32) !== 0 ? 1 : 2;
     for (let zone = top; zone >= 0; zone--) {
       for (let o = order; o <= MAX_PAGE_ORDER; o++) {
@@ -473,7 +489,8 @@ export class PhysicalMemory {
     this.#frees++;
     this.#zoneFree[zone]! += 2 ** order;
     while (order < MAX_PAGE_ORDER) {
-      const buddyPfn = pfn ^ (2 ** order); // __find_buddy_pfn()
+      // __find_buddy_pfn(): pfn ^ (1 << order), in float arithmetic (a JS ^ truncates pfns >= 2^31).
+      const buddyPfn = Math.floor(pfn / 2 ** order) % 2 === 0 ? pfn + 2 ** order : pfn - 2 ** order;
       const b = this.#index(buddyPfn);
       if (
         b < 0 ||
@@ -554,7 +571,8 @@ export class PhysicalMemory {
         for (let i = this.#freeHead[z * (MAX_PAGE_ORDER + 1) + o]!; i >= 0; i = this.#next[i]!) n++;
         counts.push(String(n).padStart(6));
       }
-      lines.push(`Node 0, zone ${ZONES[z]!.padStart(8)} ${counts.join(" ")}`);
+      // mm/vmstat.c frag_show_print(): "Node %d, zone %8s " then "%6lu " per order (a space after the last too).
+      lines.push(`Node 0, zone ${ZONES[z]!.padStart(8)} ${counts.join(" ")} `);
     }
     return `${lines.join("\n")}\n`;
   }

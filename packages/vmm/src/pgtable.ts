@@ -419,6 +419,42 @@ export class PageTable {
   }
 
   /**
+   * `free_pgd_range(floor, ceiling)`: frees every table below the root whose whole span lies inside
+   * `[floor, ceiling)` and that maps nothing any more (what munmap does after zapping the PTEs).
+   */
+  free_pgd_range(floor: number, ceiling: number): void {
+    const ram32 = this.phys.ram32;
+    const top = this.levels === 5 ? 4 : 3;
+    const span = (level: number) => 2 ** (12 + 9 * level); // what one entry of a table at `level` maps
+    // Returns true when the table at `pfn` holds no entry after the visit.
+    const visit = (pfn: number, level: number, base: number): boolean => {
+      const w0 = this.phys.pfnOffset(pfn) / 4;
+      let empty = true;
+      for (let i = 0; i < 512; i++) {
+        const lo = ram32[w0 + i * 2]!;
+        const hi = ram32[w0 + i * 2 + 1]!;
+        if (lo === 0 && hi === 0) continue;
+        const from = base + i * span(level);
+        const to = from + span(level);
+        const table = level > 0 && (lo & 1) !== 0 && !(level <= 2 && (lo & 0x80) !== 0);
+        if (table && to > floor && from < ceiling) {
+          const child = (hi & 0xfffff) * 0x100000 + (lo >>> 12);
+          if (visit(child, level - 1, from) && from >= floor && to <= ceiling) {
+            this.phys.__free_pages(child, 0);
+            this.#tables--;
+            ram32[w0 + i * 2] = 0;
+            ram32[w0 + i * 2 + 1] = 0;
+            continue;
+          }
+        }
+        empty = false;
+      }
+      return empty;
+    };
+    visit(this.root, top, 0);
+  }
+
+  /**
    * `free_pgtables()` for the whole tree below the root, and the root with it (`pgd_free`) when `root` is true.
    * Leaf frames are not touched: unmap them first.
    */

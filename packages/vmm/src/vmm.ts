@@ -171,18 +171,40 @@ export class Vmm {
     let hi = Number(user >> 32n);
     let lo = Number(user & 0xffffffffn);
     let done = 0;
+    // Pages translated one by one; user pages that sit back to back in RAM are copied with one call (a run), which
+    // is flushed before any fault is handled, so the bytes before a fault are always copied.
+    let runUser = -1;
+    let runFrom = 0;
+    let runLen = 0;
+    const flush = () => {
+      if (runLen === 0) return;
+      if (toUser) {
+        if (arr === undefined) ram.copyWithin(runUser, k + runFrom, k + runFrom + runLen);
+        else ram.set(arr.subarray(runFrom, runFrom + runLen), runUser);
+      } else if (arr === undefined) ram.copyWithin(k + runFrom, runUser, runUser + runLen);
+      else arr.set(ram.subarray(runUser, runUser + runLen), runFrom);
+      runLen = 0;
+    };
     mmu.stac();
     try {
       while (done < n) {
         const chunk = Math.min(4096 - (lo & 4095), n - done);
-        const page = this.#uaccessPage(mm, hi, lo, toUser, noFault);
-        if (page < 0) break;
+        this.#pages++;
+        let page = mmu.pageOffset(hi, lo, toUser, false);
+        if (page < 0) {
+          flush();
+          this.#pages--;
+          page = this.#uaccessPage(mm, hi, lo, toUser, noFault);
+          if (page < 0) break;
+        }
         const u = page + (lo & 4095);
-        if (toUser) {
-          if (arr === undefined) ram.copyWithin(u, k + done, k + done + chunk);
-          else ram.set(arr.subarray(done, done + chunk), u);
-        } else if (arr === undefined) ram.copyWithin(k + done, u, u + chunk);
-        else arr.set(ram.subarray(u, u + chunk), done);
+        if (runLen > 0 && u === runUser + runLen) runLen += chunk;
+        else {
+          flush();
+          runUser = u;
+          runFrom = done;
+          runLen = chunk;
+        }
         done += chunk;
         lo += chunk;
         if (lo >= TWO32) {
@@ -190,6 +212,7 @@ export class Vmm {
           hi++;
         }
       }
+      flush();
     } finally {
       mmu.clac();
     }
