@@ -374,9 +374,20 @@ export class Mmu {
     let us = 1;
     let nxAny = 0;
     for (let level = top; level >= 0; level--) {
-      const off = table >= ls && table < le ? (table - ls) * 4096 : phys.pfnOffset(table);
-      if (off < 0) return this.#fault(base | X86_PF_PROT | X86_PF_RSVD, "reserved-bit"); // a table outside RAM
-      const w = (off >>> 2) + levelIndex(level, hi, lo) * 2;
+      // The table's first word in RAM (one subtraction with a single RAM range), then the entry's.
+      const wb = table >= ls && table < le ? (table - ls) * 1024 : phys.pfnOffset(table) / 4;
+      if (wb < 0) return this.#fault(base | X86_PF_PROT | X86_PF_RSVD, "reserved-bit"); // a table outside RAM
+      const idx =
+        level === 0
+          ? (lo >>> 12) & 511
+          : level === 1
+            ? (lo >>> 21) & 511
+            : level === 2
+              ? ((lo >>> 30) | (hi << 2)) & 511
+              : level === 3
+                ? (hi >>> 7) & 511
+                : (hi >>> 16) & 511;
+      const w = wb + idx * 2;
       const e = ram32[w]!;
       const eh = ram32[w + 1]!;
       if ((e & 1) === 0) return this.#fault(base, "not-present");
@@ -436,7 +447,8 @@ export class Mmu {
       // An entry that leads to a table was used by the walk: its Accessed bit is set (SDM §4.8), whatever the
       // walk finds further down.
       if ((e & 0x20) === 0) ram32[w] = e | 0x20;
-      table = (eh & 0xfffff) * 0x100000 + (e >>> 12);
+      // The next table's frame: a small integer while the frame number fits 31 bits (V8 keeps it out of doubles).
+      table = (eh & 0xff800) === 0 ? ((eh & 0x7ff) << 20) | (e >>> 12) : (eh & 0xfffff) * 0x100000 + (e >>> 12);
     }
     return this.#fault(base, "not-present");
   }

@@ -38,10 +38,10 @@ export const GFP_ATOMIC = __GFP_HIGH | __GFP_KSWAPD_RECLAIM;
 export const GFP_USER = GFP_KERNEL | __GFP_HARDWALL;
 /** `GFP_HIGHUSER` = `GFP_USER | __GFP_HIGHMEM`: what anonymous user pages are allocated with. */
 export const GFP_HIGHUSER = GFP_USER | __GFP_HIGHMEM;
-/** `GFP_DMA` = `__GFP_DMA`. */
-export const GFP_DMA = __GFP_DMA;
-/** `GFP_DMA32` = `__GFP_DMA32`. */
-export const GFP_DMA32 = __GFP_DMA32;
+/** `GFP_DMA` = `__GFP_DMA` (0x1). */
+export const GFP_DMA = 0x1;
+/** `GFP_DMA32` = `__GFP_DMA32` (0x4). */
+export const GFP_DMA32 = 0x4;
 
 // Bits 0..23 (___GFP_DMA_BIT .. ___GFP_ZEROTAGS_BIT) exist in every 6.12 config: __GFP_THISNODE 0x200000,
 // __GFP_ACCOUNT 0x400000 (GFP_KERNEL_ACCOUNT) and __GFP_ZEROTAGS 0x800000 included; 0x200 is unused but harmless.

@@ -227,7 +227,7 @@ export class KernelMemory {
    */
   check_object_size(va: bigint, n: number, toUser: boolean): void {
     if (n === 0) return;
-    const abort = (name: string, detail: string, offset: bigint | number, len: number) => {
+    const abort = (name: string, detail: string, offset: bigint | number, len: bigint | number) => {
       const what = toUser ? "exposure" : "overwrite";
       const dir = toUser ? "from" : "to";
       return new KernelOops(
@@ -235,7 +235,9 @@ export class KernelMemory {
         "check_object_size",
       );
     };
-    if (va + BigInt(n) > 2n ** 64n) throw abort("wrapped address", "", 0, n);
+    // check_bogus_address(): usercopy_abort("wrapped address", NULL, to_user, 0, ptr + n) — the size printed is
+    // the wrapped end, ptr + n modulo 2^64.
+    if (va + BigInt(n) > 2n ** 64n) throw abort("wrapped address", "", 0, (va + BigInt(n)) % 2n ** 64n);
     if (va <= 16n) throw abort("null address", "", va, n);
     const pfn = va >= this.pageOffset ? Number((va - this.pageOffset) / 4096n) : -1;
     const slab = this.#slabs.get(pfn);

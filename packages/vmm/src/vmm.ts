@@ -227,6 +227,7 @@ export class Vmm {
     buf: KernelBuf,
     n: number,
     toUser: boolean,
+    deref = true,
   ): { k: number; arr: Uint8Array | undefined } {
     if (buf instanceof Uint8Array) {
       if (n > buf.length) {
@@ -244,7 +245,8 @@ export class Vmm {
       });
     this.kmem.check_object_size(buf, n, toUser);
     const k = this.kmem.ramOffset(buf, n);
-    if (k < 0 && n > 0)
+    // `deref` false: the caller touches the buffer only later (copy_to_user reads it after access_ok passed).
+    if (k < 0 && n > 0 && deref)
       throw new KernelOops(`BUG: unable to handle page fault for address: ${hexPtr(buf)}`, op);
     return { k, arr: undefined };
   }
@@ -292,12 +294,17 @@ export class Vmm {
     const n = this.#count(op, n0);
     const user = u64(op, "to", to);
     if (n > INT_MAX) return typeof n0 === "bigint" ? Number(n0) : n;
-    const { k, arr } = this.#kernelSide(op, from, n, true);
+    // check_copy_size() → check_object_size() first; the source is read only once access_ok passed, so a source
+    // that is no kernel memory (usercopy_kunit.c's "illegal reversed copy_to_user") just returns n when the
+    // destination fails access_ok.
+    const { k, arr } = this.#kernelSide(op, from, n, true, false);
     if (check && !this.access_ok(user, n)) {
       this.#accessOk++;
       this.#notCopied += n;
       return n;
     }
+    if (k < 0 && arr === undefined && n > 0)
+      throw new KernelOops(`BUG: unable to handle page fault for address: ${hexPtr(from as bigint)}`, op);
     return this.#rawCopy(op, user, n, true, k, arr, noFault);
   }
 
@@ -398,6 +405,20 @@ export class Vmm {
     if (!this.access_ok(user, size)) {
       this.#accessOk++;
       return EFAULT;
+    }
+    // arch/x86/lib/putuser.S: the store is one `mov`, and a faulting instruction has no effect. When the value
+    // straddles two pages, the second is faulted in for writing first: if it cannot be, nothing is stored.
+    const last = user + BigInt(size - 1);
+    if (last >> 12n !== user >> 12n) {
+      const mm = this.#mm(op);
+      this.mmu.stac();
+      let page: number;
+      try {
+        page = this.#uaccessPage(mm, Number(last >> 32n), Number(last & 0xffffffffn), true, false);
+      } finally {
+        this.mmu.clac();
+      }
+      if (page < 0) return EFAULT;
     }
     const res = this.#rawCopy(op, user, size, true, -1, b.subarray(0, size), false);
     return res === 0 ? 0 : EFAULT;
@@ -514,7 +535,9 @@ export class Vmm {
 
   /**
    * `check_zeroed_user(from, size)`: 1 when the `size` user bytes are all zero (also for size 0), 0 when one is not,
-   * -EFAULT when they cannot be read.
+   * -EFAULT when they cannot be read. The scan goes in address order and stops at the first non-zero byte
+   * (lib/usercopy.c reads aligned words and leaves on the first non-zero one), so a non-zero byte before a page
+   * that cannot be read answers 0, not -EFAULT.
    */
   check_zeroed_user(from: Addr, size: number): 1 | 0 | -14 {
     const op = "check_zeroed_user";
@@ -525,8 +548,15 @@ export class Vmm {
     if (!this.access_ok(user, size)) return EFAULT;
     const b = new Uint8Array(size);
     this.#calls++;
-    if (this.#rawCopy(op, user, size, false, -1, b, false) !== 0) return EFAULT;
-    return b.every((x) => x === 0) ? 1 : 0;
+    // Aligned words never cross a page, so page by page is word by word as far as faults are concerned.
+    for (let done = 0; done < size; ) {
+      const chunk = Math.min(4096 - Number((user + BigInt(done)) & 4095n), size - done);
+      const part = b.subarray(done, done + chunk);
+      if (this.#rawCopy(op, user + BigInt(done), chunk, false, -1, part, false) !== 0) return EFAULT;
+      if (part.some((x) => x !== 0)) return 0;
+      done += chunk;
+    }
+    return 1;
   }
 
   /**
