@@ -361,7 +361,7 @@ export class MmStruct {
   }
 
   // zap_pte_range(): clear the PTEs of [start, end), dropping the page references they hold.
-  #zap(start: number, end: number, vma: Vma): void {
+  #zap(start: number, end: number, _vma: Vma): void {
     const ram32 = this.host.phys.ram32;
     const phys = this.host.phys;
     for (let a = start; a < end; a += PAGE) {
@@ -377,10 +377,11 @@ export class MmStruct {
       ram32[w] = 0;
       ram32[w + 1] = 0;
       const present = (lo & 1) !== 0 || (lo & 0x100) !== 0; // pte_present(): P or PROTNONE
-      if (present) {
+      // zap_present_ptes(): vm_normal_page() is NULL for a special PTE (the zero page, remap_pfn_range): no
+      // reference to drop and no RSS counter; a page copied-on-write inside a VM_PFNMAP VMA is a normal page.
+      if (present && (lo & 0x200) === 0) {
         this.#rss--;
-        const special = (lo & 0x200) !== 0 || (vma.vm_flags & VM_PFNMAP) !== 0;
-        if (!special) phys.put_page((hi & 0xfffff) * 0x100000 + (lo >>> 12));
+        phys.put_page((hi & 0xfffff) * 0x100000 + (lo >>> 12));
       }
       this.flushPage(a);
     }
@@ -453,7 +454,8 @@ export class MmStruct {
       a,
       len,
       flags,
-      mfile !== undefined || (flags & MAP_TYPE) === MAP_SHARED,
+      mfile === undefined && (flags & MAP_SHARED) !== 0,
+      mfile !== undefined ? off : 0n,
     );
     if ((flags & MAP_FIXED_NOREPLACE) !== 0 && this.#intersects(start, start + len))
       throw new KernelError(
@@ -465,7 +467,9 @@ export class MmStruct {
       // can_do_mlock(): RLIMIT_MEMLOCK is 8 MiB by default, so unprivileged tasks may lock; the model allows it.
     }
     if (mfile !== undefined) {
-      const maxSize = 2n ** 63n - 1n; // MAX_LFS_FILESIZE (a regular file)
+      // file_mmap_ok() with file_mmap_size_max(): MAX_LFS_FILESIZE for a regular file (a page cache), ULONG_MAX for
+      // the rest (character devices, pipes).
+      const maxSize = mfile instanceof PageCacheFile ? 2n ** 63n - 1n : U64 - 1n;
       if (lenA > maxSize || pgoff > (maxSize - lenA) >> 12n)
         throw new KernelError("EOVERFLOW", `offset ${hex(off)} + length is past the largest file offset`, {
           syscall: op,
@@ -530,10 +534,11 @@ export class MmStruct {
     }
     if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM_NORESERVE;
     else if ((vmFlags & VM_SHARED) === 0 && (vmFlags & VM_WRITE) !== 0) vmFlags |= VM_ACCOUNT;
-    const vma = this.#mmapRegion(op, mfile, start, len, vmFlags, Number(pgoff), flags);
-    // MAP_POPULATE (or MAP_LOCKED): mm_populate() faults every page in, writing where the mapping is private writable.
-    if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & 0x010000) === 0)
-      this.populate(vma.vm_start, vma.vm_end);
+    this.#mmapRegion(op, mfile, start, len, vmFlags, Number(pgoff), flags);
+    // do_mmap(): `(vm_flags & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE` → mm_populate(addr,
+    // len) faults the new range in (not the rest of a VMA it merged into), writing where private and writable.
+    if ((vmFlags & VM_LOCKED) !== 0 || (flags & (MAP_POPULATE | 0x010000)) === MAP_POPULATE)
+      this.populate(start, start + len);
     return start;
   }
 
@@ -553,6 +558,7 @@ export class MmStruct {
     if (file === undefined && (vmFlags & VM_SHARED) !== 0) {
       // shmem_zero_setup(): shared anonymous memory is a shmem file of the mapping's size ("/dev/zero (deleted)").
       const shm = new PageCacheFile(this.host.phys, { size: len, path: "/dev/zero (deleted)", dev: [0, 1] });
+      SHMEM_FILES.add(shm);
       (vma as { vm_file: MmapFile | undefined }).vm_file = shm;
       shm.mmap(vma);
       // The shmem file lives as long as a VMA maps it: count the VMAs (splits and forks open, unmaps close).
@@ -617,7 +623,9 @@ export class MmStruct {
   }
 
   // __get_unmapped_area() with arch_get_unmapped_area_topdown() and vm_unmapped_area().
-  #getUnmappedArea(op: string, hint: bigint, len: number, flags: number, fileLike: boolean): number {
+  // `shmem`: the area comes from shmem_get_unmapped_area() (shared anonymous memory), which does not align for THP
+  // by default; `off`: the file offset in bytes (0 for anonymous memory).
+  #getUnmappedArea(op: string, hint: bigint, len: number, flags: number, shmem: boolean, off = 0n): number {
     const taskSize = this.taskSize;
     if ((flags & MAP_FIXED) !== 0) {
       if (hint > BigInt(taskSize - len))
@@ -636,33 +644,50 @@ export class MmStruct {
     }
     const defaultWindow = 2 ** 47 - PAGE;
     let addr = -1;
-    if ((flags & MAP_32BIT) !== 0) {
-      addr = this.#bottomUp(len, 0x40000000, 0x80000000);
-    } else {
-      if (hint !== 0n) {
-        const h = Number(hint);
-        // mmap_address_hint_valid(): fits below TASK_SIZE and does not straddle the 47-bit default window.
-        if (h <= taskSize - len && h > defaultWindow === h + len > defaultWindow) {
+    const is32 = (flags & MAP_32BIT) !== 0;
+    if (hint !== 0n) {
+      const h = Number(hint);
+      if (is32) {
+        // MAP_32BIT goes to arch_get_unmapped_area() (find_start_end: [1 GiB, 2 GiB)): a hint that fits below
+        // 2 GiB and is free is taken.
+        if (h <= 0x80000000 - len) {
           const next = this.find_vma(h);
           if (next === undefined || h + len <= next.vm_start) return this.#checkMinAddr(op, h);
         }
+      } else if (h <= taskSize - len && h > defaultWindow === h + len > defaultWindow) {
+        // mmap_address_hint_valid(): fits below TASK_SIZE and does not straddle the 47-bit default window.
+        const next = this.find_vma(h);
+        if (next === undefined || h + len <= next.vm_start) return this.#checkMinAddr(op, h);
       }
-      const low = (flags & MAP_ABOVE4G) !== 0 ? SZ_4G : PAGE;
-      const high = this.mmapBase + (hint > BigInt(defaultWindow) ? taskSize - defaultWindow : 0);
-      // Private anonymous memory of a 2 MiB multiple without a hint is aligned for THP (__thp_get_unmapped_area: a
-      // padded area, then the offset within it; top-down and already aligned takes the upper boundary). Shared
-      // anonymous memory is shmem, whose get_unmapped_area aligns only with shmem huge pages enabled (not by default).
-      if (hint === 0n && len % SZ_2M === 0 && !fileLike) {
-        const padded = this.#topDown(len + SZ_2M, low, high);
-        if (padded >= 0) {
-          const offSub = (SZ_2M - (padded % SZ_2M)) % SZ_2M;
-          addr = offSub === 0 ? padded + SZ_2M : padded + offSub;
-        }
-      }
-      if (addr < 0) addr = this.#topDown(len, low, high);
-      // The bottom-up fallback of arch_get_unmapped_area(), from TASK_UNMAPPED_BASE.
-      if (addr < 0) addr = this.#bottomUp(len, pageAlignUp(defaultWindow / 3), taskSize);
     }
+    const low = (flags & MAP_ABOVE4G) !== 0 ? SZ_4G : PAGE;
+    const high = this.mmapBase + (hint > BigInt(defaultWindow) ? taskSize - defaultWindow : 0);
+    // mm_get_unmapped_area(): bottom-up in [1 GiB, 2 GiB) for MAP_32BIT; else top-down below mmap_base, then the
+    // bottom-up fallback of arch_get_unmapped_area() from TASK_UNMAPPED_BASE.
+    const search = (l: number): number => {
+      if (is32) return this.#bottomUp(l, 0x40000000, 0x80000000);
+      const a = this.#topDown(l, low, high);
+      return a >= 0 ? a : this.#bottomUp(l, pageAlignUp(defaultWindow / 3), taskSize);
+    };
+    // __get_unmapped_area(): without a get_unmapped_area of its own — private anonymous memory, and in 6.12 also a
+    // file without one (a character device) — a 2 MiB multiple without a hint is aligned for THP
+    // (thp_get_unmapped_area_vmflags → __thp_get_unmapped_area: a padded area, then the offset within it that
+    // matches the file offset modulo 2 MiB; the mm is top-down, so an already aligned padded area takes the upper
+    // boundary — also for MAP_32BIT, whose search is bottom-up). A file offset that leaves less than 2 MiB
+    // aligned is not padded. Shared anonymous memory is shmem, whose get_unmapped_area aligns only with shmem huge
+    // pages enabled (not by default).
+    const offAlign = ((off + BigInt(SZ_2M - 1)) / BigInt(SZ_2M)) * BigInt(SZ_2M);
+    const offEnd = off + BigInt(len);
+    const thp =
+      offEnd > offAlign && offEnd - offAlign >= BigInt(SZ_2M) && off + BigInt(len + SZ_2M) < 2n ** 63n;
+    if (hint === 0n && len % SZ_2M === 0 && !shmem && thp) {
+      const padded = search(len + SZ_2M);
+      if (padded >= 0) {
+        const offSub = Number((off - BigInt(padded)) & BigInt(SZ_2M - 1));
+        addr = offSub === 0 ? padded + SZ_2M : padded + offSub;
+      }
+    }
+    if (addr < 0) addr = search(len);
     if (addr < 0 || addr > taskSize - len)
       throw new KernelError("ENOMEM", `no free range of ${hex(len)} bytes in the address space`, {
         syscall: op,
@@ -817,7 +842,11 @@ export class MmStruct {
         throw einval(op, "PROT_GROWSDOWN on a mapping that does not grow down");
     } else if (first.vm_start > start)
       throw new KernelError("ENOMEM", `address ${hex(start)} is not mapped`, { syscall: op });
-    let tmp = Math.max(first.vm_start, start);
+    // PROT_GROWSUP needs VM_GROWSUP, which x86 does not have (VM_NONE): always EINVAL once a VMA is found.
+    else if ((grows & PROT_GROWSUP) !== 0)
+      throw einval(op, "PROT_GROWSUP on a mapping that does not grow up");
+    // PROT_GROWSDOWN: `start = vma->vm_start`, the change reaches down to the start of the stack VMA.
+    let tmp = (grows & PROT_GROWSDOWN) !== 0 ? first.vm_start : Math.max(first.vm_start, start);
     let nstart = tmp;
     for (let v = this.find_vma(nstart); v !== undefined && v.vm_start < end; v = this.find_vma(nstart)) {
       if (v.vm_start > tmp)
@@ -832,8 +861,9 @@ export class MmStruct {
         );
       tmp = Math.min(v.vm_end, end);
       this.#mprotectFixup(v, nstart, tmp, newFlags);
+      // `tmp = vma_iter_end(&vmi)`: the end of the VMA just changed, which a merge may have moved past `end`.
+      tmp = this.find_vma(tmp - 1)?.vm_end ?? tmp;
       nstart = tmp;
-      tmp = nstart;
     }
     if (tmp < end && end <= this.taskSize)
       throw new KernelError("ENOMEM", `address ${hex(tmp)} is not mapped`, { syscall: op });
@@ -937,8 +967,9 @@ export class MmStruct {
    * after the VMA are free, or moves the mapping (page tables and all) with MREMAP_MAYMOVE, to `newAddress` with
    * MREMAP_FIXED; MREMAP_DONTUNMAP leaves the old range mapped but empty. Errors as Linux: unknown flags, FIXED or
    * DONTUNMAP without MAYMOVE, DONTUNMAP with a size change, unaligned addresses, new_size 0 → EINVAL; no VMA at the
-   * old address or a range crossing its end → EFAULT; growing a VM_DONTEXPAND/VM_PFNMAP VMA → EFAULT; no room and no
-   * MAYMOVE → ENOMEM.
+   * old address → EFAULT; with MREMAP_FIXED/DONTUNMAP the new range is checked (EINVAL) and unmapped before the old
+   * one (mremap_to); a shrink in place only unmaps the tail; growing or moving: an old range crossing the VMA's end
+   * or growing a VM_DONTEXPAND/VM_PFNMAP VMA → EFAULT, no room and no MAYMOVE → ENOMEM.
    * @returns the (possibly new) address
    */
   mremap(oldAddress: Addr, oldSize: Addr, newSize: Addr, flags: number, newAddress: Addr = 0): number {
@@ -956,42 +987,57 @@ export class MmStruct {
     if ((flags & MREMAP_DONTUNMAP) !== 0 && ((flags & MREMAP_MAYMOVE) === 0 || os !== ns))
       throw einval(op, "MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and equal sizes");
     if (oa % 4096n !== 0n) throw einval(op, `old_address ${hex(oa)} is not page-aligned`);
-    const oldLen = Number((os + 4095n) & ~4095n);
-    const newLen0 = (ns + 4095n) & ~4095n;
+    // PAGE_ALIGN() in unsigned long: a length within a page of 2^64 wraps to 0.
+    const oldLen = Number(((os + 4095n) & ~4095n) % U64);
+    const newLen0 = ((ns + 4095n) & ~4095n) % U64;
     if (newLen0 === 0n) throw einval(op, "new_size 0");
-    if (newLen0 > BigInt(this.taskSize)) throw einval(op, `new_size ${hex(ns)} is larger than TASK_SIZE`);
-    const newLen = Number(newLen0);
     const old = Number(oa);
-    const vma = this.vma_lookup(old);
-    if (vma === undefined) throw new KernelError("EFAULT", `no mapping at ${hex(old)}`, { syscall: op });
-    if (oldLen === 0 && (vma.vm_flags & (VM_SHARED | VM_MAYSHARE)) === 0)
-      throw einval(op, "old_size 0 on a private mapping");
-    if (old + oldLen > vma.vm_end)
-      throw new KernelError("EFAULT", `[${hex(old)}, +${hex(oldLen)}) crosses the end of its mapping`, {
-        syscall: op,
-      });
-    if ((flags & MREMAP_DONTUNMAP) !== 0 && (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0)
-      throw einval(op, "MREMAP_DONTUNMAP on a VM_DONTEXPAND or VM_PFNMAP mapping");
-    if (newLen > oldLen && (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0)
-      throw new KernelError("EFAULT", "growing a VM_DONTEXPAND or VM_PFNMAP mapping", { syscall: op });
-    if ((flags & MREMAP_FIXED) !== 0) {
+    if (this.vma_lookup(old) === undefined)
+      throw new KernelError("EFAULT", `no mapping at ${hex(old)}`, { syscall: op });
+    const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
+    if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) {
+      // mremap_to(): the new range is checked (and MREMAP_FIXED's unmapped) before the old one is looked at.
       if (na % 4096n !== 0n) throw einval(op, `new_address ${hex(na)} is not page-aligned`);
+      if (newLen0 > BigInt(this.taskSize) || na > BigInt(this.taskSize) - newLen0)
+        throw einval(op, "new range past TASK_SIZE");
+      const newLen = Number(newLen0);
       const dst = Number(na);
-      if (dst > this.taskSize - newLen) throw einval(op, "new range past TASK_SIZE");
-      if (dst < old + oldLen && old < dst + newLen) throw einval(op, "the new range overlaps the old one");
-      this.#unmapRange(op, dst, dst + newLen);
-      if (oldLen > newLen) this.#unmapRange(op, old + newLen, old + oldLen);
-      return this.#move(vma, old, Math.min(oldLen, newLen), dst, newLen, (flags & MREMAP_DONTUNMAP) !== 0);
+      if (old + oldLen > dst && dst + newLen > old) throw einval(op, "the new range overlaps the old one");
+      if (this.vmas.length + 2 >= this.maxMapCount - 3)
+        throw new KernelError("ENOMEM", "map_count too close to vm.max_map_count", { syscall: op });
+      if ((flags & MREMAP_FIXED) !== 0) this.#unmapRange(op, dst, dst + newLen);
+      let len = oldLen;
+      if (len > newLen) {
+        this.#munmapTail(op, old + newLen, len - newLen);
+        len = newLen;
+      }
+      const vma = this.#vmaToResize(op, old, len, newLen, flags);
+      const to =
+        (flags & MREMAP_FIXED) !== 0
+          ? dst
+          : this.#getUnmappedArea(
+              op,
+              na,
+              newLen,
+              vma.vm_flags & VM_MAYSHARE ? MAP_SHARED : 0,
+              vma.vm_file !== undefined && SHMEM_FILES.has(vma.vm_file),
+              vma.vm_file !== undefined ? BigInt(vma.vm_pgoff + (old - vma.vm_start) / PAGE) * 4096n : 0n,
+            );
+      return this.#move(vma, old, len, to, newLen, dontUnmap);
     }
-    if (newLen <= oldLen && (flags & MREMAP_DONTUNMAP) === 0) {
-      if (newLen < oldLen) this.#unmapRange(op, old + newLen, old + oldLen);
+    // Always allow a shrinking remap: it only unmaps the tail (no check of the old range against its VMA).
+    if (BigInt(oldLen) >= newLen0) {
+      if (BigInt(oldLen) > newLen0) this.#munmapTail(op, old + Number(newLen0), oldLen - Number(newLen0));
       return old;
     }
-    // Grow in place when the VMA ends where the old range ends and the gap after it is free.
-    if (old + oldLen === vma.vm_end && (flags & MREMAP_DONTUNMAP) === 0) {
+    const newLen = Number(newLen0);
+    const vma = this.#vmaToResize(op, old, oldLen, newLen, flags);
+    // Grow in place when the old range ends the VMA and the gap after it is free (vma_expandable).
+    if (old + oldLen === vma.vm_end) {
       const next = this.find_vma(vma.vm_end);
       if (old + newLen <= this.taskSize && (next === undefined || next.vm_start >= old + newLen)) {
         vma.vm_end = old + newLen;
+        if (vma.vm_file === undefined) this.#tryMerge(vma); // vma_merge_extend()
         return old;
       }
     }
@@ -1001,23 +1047,54 @@ export class MmStruct {
       op,
       0n,
       newLen,
-      vma.vm_flags & VM_SHARED ? MAP_SHARED : 0,
-      vma.vm_file !== undefined,
+      vma.vm_flags & VM_MAYSHARE ? MAP_SHARED : 0,
+      vma.vm_file !== undefined && SHMEM_FILES.has(vma.vm_file),
+      vma.vm_file !== undefined ? BigInt(vma.vm_pgoff + (old - vma.vm_start) / PAGE) * 4096n : 0n,
     );
-    return this.#move(vma, old, oldLen, dst, newLen, (flags & MREMAP_DONTUNMAP) !== 0);
+    return this.#move(vma, old, oldLen, dst, newLen, false);
+  }
+
+  // do_vmi_munmap() of the tail a shrink drops, with its range check (EINVAL past TASK_SIZE).
+  #munmapTail(op: string, start: number, len: number): void {
+    if (start > this.taskSize || len > this.taskSize - start)
+      throw einval(op, `[${hex(start)}, +${hex(len)}) is not inside the user address space`);
+    this.#unmapRange(op, start, start + len);
+  }
+
+  // vma_to_resize() (mm/mremap.c): the checks of the old range before it grows or moves.
+  #vmaToResize(op: string, old: number, oldLen: number, newLen: number, flags: number): Vma {
+    const vma = this.vma_lookup(old);
+    if (vma === undefined) throw new KernelError("EFAULT", `no mapping at ${hex(old)}`, { syscall: op });
+    if (oldLen === 0 && (vma.vm_flags & (VM_SHARED | VM_MAYSHARE)) === 0)
+      throw einval(op, "old_size 0 on a private mapping");
+    if ((flags & MREMAP_DONTUNMAP) !== 0 && (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0)
+      throw einval(op, "MREMAP_DONTUNMAP on a VM_DONTEXPAND or VM_PFNMAP mapping");
+    if (oldLen > vma.vm_end - old)
+      throw new KernelError("EFAULT", `[${hex(old)}, +${hex(oldLen)}) crosses the end of its mapping`, {
+        syscall: op,
+      });
+    if (newLen !== oldLen && (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0)
+      throw new KernelError("EFAULT", "growing a VM_DONTEXPAND or VM_PFNMAP mapping", { syscall: op });
+    return vma;
   }
 
   // move_vma(): a new VMA at dst with the old one's flags; the PTEs of [old, old+len) move; the old range goes.
   #move(vma: Vma, old: number, len: number, dst: number, newLen: number, dontUnmap: boolean): number {
     vma.vm_ops?.mremap?.(vma);
+    // MREMAP_DONTUNMAP leaves the old VMA whole (only its PTEs move); otherwise [old, old + len) is split off.
     let src = vma;
-    if (src.vm_start < old) src = this.#split(src, old);
-    if (src.vm_end > old + len) this.#split(src, old + len);
+    if (!dontUnmap) {
+      if (src.vm_start < old) src = this.#split(src, old);
+      if (src.vm_end > old + len) this.#split(src, old + len);
+    }
+    // copy_vma(): the offset continues the old one's, except that an anonymous VMA never faulted (no anon_vma)
+    // takes its new address's, "to increase its chance of merging".
+    const unfaulted = vma.vm_file === undefined && vma.vm_ops === undefined && !vma.anon;
     const moved = new Vma(
       dst,
       dst + newLen,
       src.vm_flags,
-      src.vm_file === undefined && (src.vm_flags & VM_SHARED) === 0 ? src.vm_pgoff : src.vm_pgoff,
+      unfaulted ? dst / PAGE : vma.vm_pgoff + (old - vma.vm_start) / PAGE,
       src.vm_file,
     );
     moved.vm_page_prot = src.vm_page_prot;
@@ -1039,11 +1116,18 @@ export class MmStruct {
     this.#insert(moved);
     if (dontUnmap) {
       moved.vm_ops?.open?.(moved);
-      // The old VMA stays, empty: its next access faults like a fresh mapping.
-      src.anon = false;
+      // The old VMA stays with its range empty; when it moved whole, unlink_anon_vmas() makes it unfaulted again.
+      if (src.vm_start === old && src.vm_end === old + len) {
+        src.anon = false;
+        if (src.vm_file === undefined && src.vm_ops === undefined) src.vm_pgoff = src.vm_start / PAGE;
+      }
     } else {
+      // do_vmi_munmap() of the old range: its page tables go too (free_pgtables).
       this.vmas.splice(this.vmas.indexOf(src), 1);
+      this.#freeEmptyTables(old, old + len);
     }
+    // copy_vma() → vma_merge_new_range(): the new VMA joins a compatible neighbour.
+    if (moved.vm_file === undefined && moved.vm_ops === undefined) this.#tryMerge(moved);
     return dst;
   }
 
@@ -1091,8 +1175,7 @@ export class MmStruct {
       const w = this.#pteWord(addr + off, true);
       if (this.host.phys.ram32[w] !== 0 || this.host.phys.ram32[w + 1] !== 0)
         throw new KernelError("EBUSY", `a page is already mapped at ${hex(addr + off)}`, { op });
-      this.#setPte(w, pfn + off / PAGE, prot, 0x200); // pte_mkspecial
-      this.#rss++;
+      this.#setPte(w, pfn + off / PAGE, prot, 0x200); // pte_mkspecial; raw PFNs are not counted in RSS
     }
     return 0;
   }
@@ -1181,8 +1264,7 @@ export class MmStruct {
   #doAnonymousPage(vma: Vma, w: number, write: boolean): number {
     if (!write) {
       this.#setPte(w, this.host.zeroPfn, vma.vm_page_prot & ~2n, 0x200); // pte_mkspecial(ZERO_PAGE), never writable
-      this.#zero++;
-      this.#rss++;
+      this.#zero++; // `goto setpte`: the zero page is not counted in MM_ANONPAGES
       return 0;
     }
     let pfn: number;
@@ -1261,6 +1343,7 @@ export class MmStruct {
     this.#cow++;
     this.#setPte(w, npfn, vma.vm_page_prot | 0x62n);
     if (!special) phys.put_page(pfn);
+    else this.#rss++; // wp_page_copy() without an old folio (zero page, raw PFN): inc_mm_counter(MM_ANONPAGES)
     this.flushPage(addr);
     return 0;
   }
@@ -1314,7 +1397,8 @@ export class MmStruct {
           const hi = ram32[w + 1]!;
           if (lo === 0 && hi === 0) continue;
           const present = (lo & 1) !== 0 || (lo & 0x100) !== 0;
-          if (present && (lo & 0x200) === 0 && (v.vm_flags & VM_PFNMAP) === 0)
+          if (present && (lo & 0x200) === 0)
+            // copy_present_ptes(): vm_normal_page() decides, as in zap
             phys.get_page((hi & 0xfffff) * 0x100000 + (lo >>> 12));
           if (cow && (lo & 2) !== 0) {
             lo &= ~2; // ptep_set_wrprotect() in the parent too
@@ -1325,7 +1409,7 @@ export class MmStruct {
           if ((v.vm_flags & VM_SHARED) !== 0) clo &= ~0x40; // pte_mkclean
           ram32[cw] = clo >>> 0;
           ram32[cw + 1] = hi;
-          if (present) child.#rss++;
+          if (present && (lo & 0x200) === 0) child.#rss++;
         }
       }
     } catch (err) {
@@ -1374,6 +1458,9 @@ export class MmStruct {
     return out;
   }
 }
+
+// The shmem files behind shared anonymous mappings (shmem_zero_setup): their get_unmapped_area is shmem's.
+const SHMEM_FILES = new WeakSet<MmapFile>();
 
 function hex8(n: number): string {
   return n.toString(16).padStart(8, "0");

@@ -6,7 +6,7 @@
 
 import { type Addr, KernelError, type PagingLevels } from "@kbridge/uapi";
 import { hex, type PhysicalMemory } from "./page-alloc.js";
-import { isCanonical, levelIndex, splitVa } from "./pgtable.js";
+import { isCanonical, splitVa } from "./pgtable.js";
 
 /** `X86_PF_PROT`: 0 = the page was not present, 1 = a protection violation on a present page. */
 export const X86_PF_PROT = 1 << 0;
@@ -144,6 +144,7 @@ export class Mmu {
   #cr3 = -1;
   #ac = false;
   readonly #mask: number;
+  // The high 32 bits of the tagged address, stored as int32: compare with `hi | 0` (a kernel address has hi >= 2^31).
   readonly #tagHi: Int32Array;
   readonly #tagVpn: Int32Array;
   readonly #frame: Int32Array; // RAM frame index (byte offset / 4096)
@@ -238,12 +239,12 @@ export class Mmu {
     const [hi, lo] = splitVa("invlpg", va, this.levels);
     this.#invlpgs++;
     const set = this.#set(hi, lo);
-    if (this.#tagHi[set] === hi && this.#tagVpn[set] === lo >>> 12) this.#drop(set);
+    if (this.#tagHi[set] === (hi | 0) && this.#tagVpn[set] === lo >>> 12) this.#drop(set);
     if (this.#huge > 0) {
       // A 4 KiB piece of a huge page may sit in another set: drop every piece of the same huge page.
       for (let i = 0; i <= this.#mask; i++) {
         const info = this.#info[i]!;
-        if ((info & (T_HUGE2M | T_HUGE1G)) === 0 || this.#tagHi[i] !== hi) continue;
+        if ((info & (T_HUGE2M | T_HUGE1G)) === 0 || this.#tagHi[i] !== (hi | 0)) continue;
         const shift = info & T_HUGE1G ? 18 : 9; // pages per huge page, as a shift of the vpn
         if (this.#tagVpn[i]! >>> shift === (lo >>> 12) >>> shift) this.#drop(i);
       }
@@ -301,6 +302,7 @@ export class Mmu {
       hi = Number(va >> 32n);
       lo = Number(va & 0xffffffffn);
     } else throw new KernelError("EINVAL", `address ${String(va)} is not an unsigned 64-bit integer`, { op });
+    if (this.#cr3 < 0) throw new KernelError("EINVAL", "no page tables are loaded (load_cr3 first)", { op });
     const off = this.pageOffset(hi, lo, access === "write", mode === "user", access === "exec");
     if (off < 0) {
       const address = (BigInt(hi) << 32n) | BigInt(lo);
@@ -327,7 +329,7 @@ export class Mmu {
    */
   pageOffset(hi: number, lo: number, write: boolean, user: boolean, exec = false): number {
     const set = ((lo >>> 12) ^ (hi << 4)) & this.#mask;
-    if (this.#tagHi[set] === hi && this.#tagVpn[set] === lo >>> 12) {
+    if (this.#tagHi[set] === (hi | 0) && this.#tagVpn[set] === lo >>> 12) {
       const need = T_VALID | (write ? T_DIRTY | (user || this.wp ? T_WRITE : 0) : 0) | (user ? T_USER : 0);
       const forbid = user
         ? exec
@@ -343,7 +345,10 @@ export class Mmu {
         return this.#frame[set]! * 4096;
       }
     }
-    return this.#walk(hi, lo, write, user, exec, set);
+    const off = this.#walk(hi, lo, write, user, exec, set);
+    // A #PF invalidates the TLB entries of the faulting page (SDM vol. 3 §4.10.4.1): a stale one goes with it.
+    if (off < 0 && this.#tagHi[set] === (hi | 0) && this.#tagVpn[set] === lo >>> 12) this.#drop(set);
+    return off;
   }
 
   #fault(code: number, reason: FaultReason): number {
@@ -424,7 +429,7 @@ export class Mmu {
           level === 0
             ? leafPfn
             : level === 1
-              ? (leafPfn & ~0x1ff) + ((lo >>> 12) & 0x1ff)
+              ? leafPfn - (leafPfn % 0x200) + ((lo >>> 12) & 0x1ff) // not & ~0x1ff: pfns reach 2^40
               : leafPfn - (leafPfn % 0x40000) + ((lo >>> 12) & 0x3ffff);
         const frameOff = pfn >= ls && pfn < le ? (pfn - ls) * 4096 : phys.pfnOffset(pfn);
         if (frameOff < 0) return this.#fault(base | X86_PF_PROT | X86_PF_RSVD, "reserved-bit"); // no RAM behind it
@@ -448,7 +453,8 @@ export class Mmu {
       // walk finds further down.
       if ((e & 0x20) === 0) ram32[w] = e | 0x20;
       // The next table's frame: a small integer while the frame number fits 31 bits (V8 keeps it out of doubles).
-      table = (eh & 0xff800) === 0 ? ((eh & 0x7ff) << 20) | (e >>> 12) : (eh & 0xfffff) * 0x100000 + (e >>> 12);
+      table =
+        (eh & 0xff800) === 0 ? ((eh & 0x7ff) << 20) | (e >>> 12) : (eh & 0xfffff) * 0x100000 + (e >>> 12);
     }
     return this.#fault(base, "not-present");
   }
@@ -464,7 +470,7 @@ export class Mmu {
     | undefined {
     const [hi, lo] = splitVa("tlbLookup", va, this.levels);
     const set = this.#set(hi, lo);
-    if (this.#tagHi[set] !== hi || this.#tagVpn[set] !== lo >>> 12) return undefined;
+    if (this.#tagHi[set] !== (hi | 0) || this.#tagVpn[set] !== lo >>> 12) return undefined;
     const info = this.#info[set]!;
     return {
       phys: this.#physOfOffset(this.#frame[set]! * 4096) + (lo & 4095),

@@ -266,6 +266,7 @@ export class PhysicalMemory {
         pfn += 2 ** order;
       }
     }
+    this.#frees = 0; // the blocks handed over at boot are not frees
   }
 
   // The frame index of a pfn, or -1 when no RAM backs it.
@@ -427,7 +428,8 @@ export class PhysicalMemory {
   }
 
   /**
-   * `put_page()`: drops a reference; the last one frees the block with the order it was allocated with.
+   * `put_page()`: drops a reference; the last one frees a compound block whole, and only the first frame of a
+   * multi-page block that is not compound (its other frames leak, as in the kernel: free those with `__free_pages`).
    * @throws {@link @kbridge/uapi!KernelError} EINVAL for a frame that is already free (the kernel reports
    * "Bad page state")
    */
@@ -435,7 +437,14 @@ export class PhysicalMemory {
     const i = this.#headOf(this.#checkPfn("put_page", pfn));
     if (this.#ref[i]! <= 0)
       throw bad("put_page", `pfn ${hex(pfn)} is free (Bad page state: refcount ${this.#ref[i]})`);
-    if (--this.#ref[i]! === 0) this.#release(i, this.#order[i]!);
+    if (--this.#ref[i]! === 0) {
+      // A compound page goes back whole; a block of several pages that is not compound is, for put_page, the
+      // first page alone (an order-0 folio): the kernel frees that page and the tail pages are leaked. Use
+      // __free_pages for such blocks. The model leaks them too (they stay allocated, no owner).
+      const order = (this.#flags[i]! & PG_COMPOUND) !== 0 ? this.#order[i]! : 0;
+      this.#order[i] = order;
+      this.#release(i, order);
+    }
   }
 
   /**
