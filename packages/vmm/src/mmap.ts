@@ -45,6 +45,7 @@ import { __GFP_ZERO, GFP_HIGHUSER, hex, type PhysicalMemory } from "./page-alloc
 import {
   entryHalves,
   PageTable,
+  pteWordsPfn,
   VM_ACCOUNT,
   VM_DONTCOPY,
   VM_DONTDUMP,
@@ -353,11 +354,15 @@ export class MmStruct {
     return this.pgd.entryWord(Math.floor(addr / SZ_4G), addr >>> 0, 0, alloc);
   }
 
+  // set_pte_at(mk_pte(pfn, prot)): a protection without P (PAGE_NONE) stores the frame bits inverted (pfn_pte).
   #setPte(w: number, pfn: number, prot: bigint, extraLo = 0): void {
     const [plo, phi] = entryHalves(prot);
     const ram32 = this.host.phys.ram32;
-    ram32[w] = ((pfn % 0x100000) * 4096 + ((plo | extraLo) & 0xfff)) >>> 0;
-    ram32[w + 1] = (Math.floor(pfn / 0x100000) | (phi & 0xfff00000)) >>> 0;
+    const invert = (plo & 1) === 0;
+    const fl = (pfn % 0x100000) * 4096;
+    const fh = Math.floor(pfn / 0x100000);
+    ram32[w] = ((invert ? ~fl & 0xfffff000 : fl) + ((plo | extraLo) & 0xfff)) >>> 0;
+    ram32[w + 1] = ((invert ? ~fh & 0xfffff : fh) | (phi & 0xfff00000)) >>> 0;
   }
 
   // zap_pte_range(): clear the PTEs of [start, end), dropping the page references they hold.
@@ -381,7 +386,7 @@ export class MmStruct {
       // reference to drop and no RSS counter; a page copied-on-write inside a VM_PFNMAP VMA is a normal page.
       if (present && (lo & 0x200) === 0) {
         this.#rss--;
-        phys.put_page((hi & 0xfffff) * 0x100000 + (lo >>> 12));
+        phys.put_page(pteWordsPfn(lo, hi));
       }
       this.flushPage(a);
     }
@@ -885,11 +890,13 @@ export class MmStruct {
     this.#tryMerge(v);
   }
 
-  // change_pte_range(): keep the frame, A, D and the software bits; take P/RW/US/NX/PROTNONE from the new protection.
+  // change_pte_range() → pte_modify(): keep the bits of _PAGE_CHG_MASK (frame, PWT/PCD/PAT, A, D, software bits),
+  // take P/RW/US/NX/PROTNONE from the new protection, and invert the frame bits when the entry turns PROT_NONE or
+  // back (flip_protnone_guard, the L1TF mitigation).
   #changeProtection(v: Vma): void {
     const ram32 = this.host.phys.ram32;
     const [plo, phi] = entryHalves(v.vm_page_prot);
-    const keepLo = 0xfffff000 | 0x78 | 0x200 | 0xe00; // pfn, PWT/PCD/A/D/PAT, software bits
+    const keepLo = 0xfffff000 | 0xf8 | 0xe00; // pfn, PWT/PCD/A/D/PAT, software bits 9..11
     for (let a = v.vm_start; a < v.vm_end; a += PAGE) {
       const w = this.#pteWord(a, false);
       if (w < 0) {
@@ -898,18 +905,19 @@ export class MmStruct {
       }
       const lo = ram32[w]!;
       if ((lo & 1) === 0 && (lo & 0x100) === 0) continue; // not present
-      let nlo = (lo & keepLo & ~0x100) | (plo & 0x107);
-      const nhi = (ram32[w + 1]! & 0x7fffffff) | (phi & 0x80000000);
+      const hi = ram32[w + 1]!;
+      const pfn = pteWordsPfn(lo, hi);
+      let nlo = (lo & keepLo) | (plo & 0x107);
+      let nhi = (hi & 0x7fffffff) | (phi & 0x80000000);
+      if (((lo & 1) === 0) !== ((nlo & 1) === 0)) {
+        nlo ^= 0xfffff000;
+        nhi ^= 0xfffff;
+      }
       const special = (lo & 0x200) !== 0;
       // can_change_pte_writable(): a private page becomes writable at once only when exclusively ours and dirty.
       if ((v.vm_flags & VM_WRITE) !== 0 && (nlo & 1) !== 0) {
         if ((v.vm_flags & VM_SHARED) !== 0) nlo |= 2;
-        else if (
-          !special &&
-          (lo & 0x40) !== 0 &&
-          this.host.phys.page_ref_count((nhi & 0xfffff) * 0x100000 + (lo >>> 12)) === 1
-        )
-          nlo |= 2;
+        else if (!special && (lo & 0x40) !== 0 && this.host.phys.page_ref_count(pfn) === 1) nlo |= 2;
       }
       ram32[w] = nlo >>> 0;
       ram32[w + 1] = nhi >>> 0;
@@ -1248,7 +1256,7 @@ export class MmStruct {
     }
     if ((lo & 1) === 0) {
       // A PROTNONE entry in a VMA that allows the access again (do_numa_page): rebuild it from vm_page_prot.
-      const pfn = (hi & 0xfffff) * 0x100000 + (lo >>> 12);
+      const pfn = pteWordsPfn(lo, hi);
       this.#setPte(w, pfn, vma.vm_page_prot, lo & 0x260);
       this.flushPage(addr);
       return 0;
@@ -1399,7 +1407,7 @@ export class MmStruct {
           const present = (lo & 1) !== 0 || (lo & 0x100) !== 0;
           if (present && (lo & 0x200) === 0)
             // copy_present_ptes(): vm_normal_page() decides, as in zap
-            phys.get_page((hi & 0xfffff) * 0x100000 + (lo >>> 12));
+            phys.get_page(pteWordsPfn(lo, hi));
           if (cow && (lo & 2) !== 0) {
             lo &= ~2; // ptep_set_wrprotect() in the parent too
             ram32[w] = lo >>> 0;

@@ -263,16 +263,35 @@ export function pgtableIndexes(
   return levels === 5 ? { ...out, p4d: levelIndex(3, hi, lo) } : out;
 }
 
-/** The frame number in an entry (`pte_pfn()`): bits 12..51. */
+/**
+ * The frame number in an entry (`pte_pfn()`): bits 12..51. A non-zero entry without the P bit (PROT_NONE, swap)
+ * holds the frame number inverted, the L1TF mitigation of arch/x86/include/asm/pgtable-invert.h
+ * (`protnone_mask`), and is inverted back here.
+ */
 export function pte_pfn(entry: bigint): number {
-  return Number((entry & PTE_PFN_MASK) >> 12n);
+  const v = entry !== 0n && (entry & _PAGE_PRESENT) === 0n ? ~entry : entry;
+  return Number((v & PTE_PFN_MASK) >> 12n);
 }
 
-/** `pfn_pte(pfn, prot)`: an entry mapping frame `pfn` with protection bits `prot`. */
+/**
+ * `pfn_pte(pfn, prot)`: an entry mapping frame `pfn` with protection bits `prot`; with a protection that is not
+ * present (PAGE_NONE) the frame bits are stored inverted, as the kernel does (pgtable-invert.h).
+ */
 export function pfn_pte(pfn: number, prot: bigint): bigint {
   if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= 2 ** 40)
     throw new KernelError("EINVAL", `pfn ${String(pfn)} does not fit bits 12..51`, { op: "pfn_pte" });
-  return (BigInt(pfn) << 12n) | (prot & ~PTE_PFN_MASK);
+  let bits = BigInt(pfn) << 12n;
+  if (prot !== 0n && (prot & _PAGE_PRESENT) === 0n) bits = ~bits;
+  return (bits & PTE_PFN_MASK) | (prot & ~PTE_PFN_MASK);
+}
+
+/**
+ * The frame of an entry given as 32-bit halves, with the PROT_NONE inversion undone (pte_pfn on the hot path).
+ * @internal
+ */
+export function pteWordsPfn(lo: number, hi: number): number {
+  if ((lo & 1) === 0 && (lo !== 0 || hi !== 0)) return (~hi & 0xfffff) * 0x100000 + (~lo >>> 12);
+  return (hi & 0xfffff) * 0x100000 + (lo >>> 12);
 }
 
 /** Splits a 64-bit entry into its 32-bit halves. @internal */

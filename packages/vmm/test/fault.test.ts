@@ -564,3 +564,34 @@ describe("MAP_POPULATE", () => {
     expect(vmm.phys.freeFrames).toBe(free0);
   });
 });
+
+describe("PROT_NONE on populated pages", () => {
+  it("keeps the frame in an inverted, non-present PTE and gets it back on mprotect (pgtable-invert.h)", () => {
+    const { vmm, mm, free0 } = machine();
+    const a = mm.mmap(0, PAGE, RW, ANON);
+    vmm.userWrite(a, Uint8Array.of(0x11, 0x22));
+    const before = mm.pgd.get(a)!;
+    const pfn = pte_pfn(before);
+    mm.mprotect(a, PAGE, PROT_NONE);
+    const none = mm.pgd.get(a)!;
+    // P and RW clear, PROTNONE (bit 8) set, A and D kept, NX from PAGE_NONE (none), frame bits inverted.
+    expect(none & 0x1ffn).toBe(0x160n);
+    expect((none >> 12n) & 0xff_ffff_ffffn).toBe(~BigInt(pfn) & 0xff_ffff_ffffn);
+    expect(pte_pfn(none)).toBe(pfn);
+    expect(signalOf(() => vmm.userRead(a, 1))).toEqual({
+      signo: SIGSEGV,
+      code: SEGV_ACCERR,
+      addr: BigInt(a),
+    });
+    mm.mprotect(a, PAGE, PROT_READ);
+    const back = mm.pgd.get(a)!;
+    expect(pte_pfn(back)).toBe(pfn);
+    expect(back & 0xfffn).toBe(0x065n); // P|US|A|D, read-only
+    expect([...vmm.userRead(a, 2)]).toEqual([0x11, 0x22]);
+    // A PROT_NONE page still holds its frame: munmap releases it.
+    mm.mprotect(a, PAGE, PROT_NONE);
+    mm.munmap(a, PAGE);
+    mm.mmput();
+    expect(vmm.phys.freeFrames).toBe(free0);
+  });
+});

@@ -305,7 +305,16 @@ describe("pfn_pte / pte_pfn", () => {
         expect(pte_pfn(pfn_pte(pfn, prot))).toBe(pfn);
     // Software bits 52..62 and NX are not part of the frame.
     expect(pte_pfn(0xfff0_0000_0000_1067n)).toBe(1);
-    expect(pte_pfn(0x000f_ffff_ffff_f000n)).toBe(2 ** 40 - 1);
+    expect(pte_pfn(0x000f_ffff_ffff_f001n)).toBe(2 ** 40 - 1);
+  });
+
+  it("store the frame inverted in a non-present entry, as the L1TF mitigation does (pgtable-invert.h)", () => {
+    // PAGE_NONE = A|PROTNONE: no P bit, so pfn_pte() xors the frame bits with protnone_mask() = ~0.
+    expect(pfn_pte(0x12345, PAGE_NONE)).toBe(0x000f_ffff_edcb_a120n);
+    expect(pte_pfn(0x000f_ffff_edcb_a120n)).toBe(0x12345);
+    // A non-zero entry without P reads back inverted; an all-zero entry is pte_none and stays 0.
+    expect(pte_pfn(0x000f_ffff_ffff_f000n)).toBe(0);
+    expect(pte_pfn(0n)).toBe(0);
   });
 
   it("rejects a frame that does not fit 40 bits", () => {
