@@ -145,13 +145,14 @@ export class Mmu {
   #ac = false;
   readonly #mask: number;
   // The high 32 bits of the tagged address, stored as int32: compare with `hi | 0` (a kernel address has hi >= 2^31).
-  readonly #tagHi: Int32Array;
-  readonly #tagVpn: Int32Array;
-  readonly #frame: Int32Array; // RAM frame index (byte offset / 4096)
-  readonly #info: Uint8Array;
+  // The TLB, four words per entry so that a lookup touches one cache line: the tag (high 32 bits of the address
+  // as int32, and the virtual page number's low 20 bits), the RAM frame index (byte offset / 4096), the info bits.
+  readonly #tlb: Int32Array;
   #huge = 0;
   readonly #rsvdHi: number;
-  readonly #ram32s: Int32Array; // reserved bits of an entry's high word (physBits..51), NX added when NXE is off
+  readonly #ram32s: Int32Array;
+  readonly #ls: number; // the RAM's first pfn with a single range, else -1
+  readonly #le: number; // reserved bits of an entry's high word (physBits..51), NX added when NXE is off
   #hits = 0;
   #walks = 0;
   #faults = 0;
@@ -182,14 +183,17 @@ export class Mmu {
     if (!Number.isInteger(n) || n < 1 || n > 1 << 20 || (n & (n - 1)) !== 0)
       throw new KernelError("EINVAL", `tlbEntries ${String(n)} is not a power of two up to 2^20`, { op });
     this.#mask = n - 1;
-    this.#tagHi = new Int32Array(n).fill(-1);
-    this.#tagVpn = new Int32Array(n).fill(-1);
-    this.#frame = new Int32Array(n);
-    this.#info = new Uint8Array(n);
+    this.#tlb = new Int32Array(n * 4);
+    for (let i = 0; i < n; i++) {
+      this.#tlb[i * 4] = -1;
+      this.#tlb[i * 4 + 1] = -1;
+    }
     // Bits physBits..51 of an entry are reserved: in the high word, bits (physBits-32)..19.
     let rsvd = 0;
     for (let b = this.physBits - 32; b < 20; b++) rsvd |= 1 << b;
     this.#rsvdHi = rsvd | (this.nx ? 0 : 0x80000000);
+    this.#ls = phys.linearStart;
+    this.#le = phys.linearEnd;
     this.#ram32s = new Int32Array(phys.ram.buffer, phys.ram.byteOffset, phys.ram.byteLength >>> 2);
   }
 
@@ -213,8 +217,8 @@ export class Mmu {
   /** `flush_tlb_local()`: drops every non-global TLB entry (what a CR3 reload does). */
   flush_tlb_local(): void {
     this.#flushes++;
-    const info = this.#info;
-    for (let i = 0; i <= this.#mask; i++) if ((info[i]! & T_GLOBAL) === 0) this.#drop(i);
+    const tlb = this.#tlb;
+    for (let i = 0; i <= this.#mask; i++) if ((tlb[i * 4 + 3]! & T_GLOBAL) === 0) this.#drop(i);
   }
 
   /** `__flush_tlb_all()`: drops every TLB entry, global ones included (a CR4.PGE toggle). */
@@ -224,11 +228,11 @@ export class Mmu {
   }
 
   #drop(i: number): void {
-    const info = this.#info[i]!;
+    const info = this.#tlb[i * 4 + 3]!;
     if (info & (T_HUGE2M | T_HUGE1G)) this.#huge--;
-    this.#info[i] = 0;
-    this.#tagHi[i] = -1;
-    this.#tagVpn[i] = -1;
+    this.#tlb[i * 4 + 3] = 0;
+    this.#tlb[i * 4] = -1;
+    this.#tlb[i * 4 + 1] = -1;
   }
 
   /**
@@ -239,14 +243,14 @@ export class Mmu {
     const [hi, lo] = splitVa("invlpg", va, this.levels);
     this.#invlpgs++;
     const set = this.#set(hi, lo);
-    if (this.#tagHi[set] === (hi | 0) && this.#tagVpn[set] === lo >>> 12) this.#drop(set);
+    if (this.#tlb[set * 4] === (hi | 0) && this.#tlb[set * 4 + 1] === lo >>> 12) this.#drop(set);
     if (this.#huge > 0) {
       // A 4 KiB piece of a huge page may sit in another set: drop every piece of the same huge page.
       for (let i = 0; i <= this.#mask; i++) {
-        const info = this.#info[i]!;
-        if ((info & (T_HUGE2M | T_HUGE1G)) === 0 || this.#tagHi[i] !== (hi | 0)) continue;
+        const info = this.#tlb[i * 4 + 3]!;
+        if ((info & (T_HUGE2M | T_HUGE1G)) === 0 || this.#tlb[i * 4] !== (hi | 0)) continue;
         const shift = info & T_HUGE1G ? 18 : 9; // pages per huge page, as a shift of the vpn
-        if (this.#tagVpn[i]! >>> shift === (lo >>> 12) >>> shift) this.#drop(i);
+        if (this.#tlb[i * 4 + 1]! >>> shift === (lo >>> 12) >>> shift) this.#drop(i);
       }
     }
   }
@@ -329,7 +333,7 @@ export class Mmu {
    */
   pageOffset(hi: number, lo: number, write: boolean, user: boolean, exec = false): number {
     const set = ((lo >>> 12) ^ (hi << 4)) & this.#mask;
-    if (this.#tagHi[set] === (hi | 0) && this.#tagVpn[set] === lo >>> 12) {
+    if (this.#tlb[set * 4] === (hi | 0) && this.#tlb[set * 4 + 1] === lo >>> 12) {
       const need = T_VALID | (write ? T_DIRTY | (user || this.wp ? T_WRITE : 0) : 0) | (user ? T_USER : 0);
       const forbid = user
         ? exec
@@ -340,14 +344,20 @@ export class Mmu {
           : this.smap && !this.#ac
             ? T_USER
             : 0;
-      if ((this.#info[set]! & (need | forbid)) === need) {
+      if ((this.#tlb[set * 4 + 3]! & (need | forbid)) === need) {
         this.#hits++;
-        return this.#frame[set]! * 4096;
+        return this.#tlb[set * 4 + 2]! * 4096;
       }
     }
-    const off = this.#walk(hi, lo, write, user, exec, set);
+    return this.#miss(hi, lo, write, user, exec, set);
+  }
+
+  // A TLB miss (or an entry that does not allow the access): walk, and on a #PF drop what the TLB held.
+  #miss(hi: number, lo: number, write: boolean, user: boolean, exec: boolean, set: number): number {
+    let off = this.levels === 4 ? this.#walk4(hi, lo, write, user, exec, set) : -2;
+    if (off === -2) off = this.#walk(hi, lo, write, user, exec, set);
     // A #PF invalidates the TLB entries of the faulting page (SDM vol. 3 §4.10.4.1): a stale one goes with it.
-    if (off < 0 && this.#tagHi[set] === (hi | 0) && this.#tagVpn[set] === lo >>> 12) this.#drop(set);
+    if (off < 0 && this.#tlb[set * 4] === (hi | 0) && this.#tlb[set * 4 + 1] === lo >>> 12) this.#drop(set);
     return off;
   }
 
@@ -356,6 +366,72 @@ export class Mmu {
     this.lastFault.code = code;
     this.lastFault.reason = reason;
     return -1;
+  }
+
+  // The common walk, straight-line: 4-level paging, RAM in one range, a present 4 KiB leaf, no reserved bit, the
+  // access allowed. It returns -2, having changed nothing, for anything else; #walk then does it and reports faults.
+  #walk4(hi: number, lo: number, write: boolean, user: boolean, exec: boolean, set: number): number {
+    const ls = this.#ls;
+    const le = this.#le;
+    const ram32 = this.#ram32s;
+    const rsvd = this.#rsvdHi;
+    const t3 = this.#cr3;
+    if (t3 < ls || t3 >= le) return -2;
+    const w3 = (t3 - ls) * 1024 + ((hi >>> 7) & 511) * 2;
+    const e3 = ram32[w3]!;
+    const h3 = ram32[w3 + 1]!;
+    if ((e3 & 0x81) !== 1 || (h3 & (rsvd | 0xff800)) !== 0) return -2;
+    const t2 = ((h3 & 0x7ff) << 20) | (e3 >>> 12);
+    if (t2 < ls || t2 >= le) return -2;
+    const w2 = (t2 - ls) * 1024 + (((lo >>> 30) | (hi << 2)) & 511) * 2;
+    const e2 = ram32[w2]!;
+    const h2 = ram32[w2 + 1]!;
+    if ((e2 & 0x81) !== 1 || (h2 & (rsvd | 0xff800)) !== 0) return -2;
+    const t1 = ((h2 & 0x7ff) << 20) | (e2 >>> 12);
+    if (t1 < ls || t1 >= le) return -2;
+    const w1 = (t1 - ls) * 1024 + ((lo >>> 21) & 511) * 2;
+    const e1 = ram32[w1]!;
+    const h1 = ram32[w1 + 1]!;
+    if ((e1 & 0x81) !== 1 || (h1 & (rsvd | 0xff800)) !== 0) return -2;
+    const t0 = ((h1 & 0x7ff) << 20) | (e1 >>> 12);
+    if (t0 < ls || t0 >= le) return -2;
+    const w0 = (t0 - ls) * 1024 + ((lo >>> 12) & 511) * 2;
+    const e0 = ram32[w0]!;
+    const h0 = ram32[w0 + 1]!;
+    if ((e0 & 1) === 0 || (h0 & (rsvd | 0xff800)) !== 0) return -2;
+    const pfn = ((h0 & 0x7ff) << 20) | (e0 >>> 12);
+    if (pfn < ls || pfn >= le) return -2;
+    const all = e3 & e2 & e1 & e0;
+    const rw = (all & 2) !== 0;
+    const us = (all & 4) !== 0;
+    const nxOn = this.nx && (h3 | h2 | h1 | h0) < 0;
+    // The checks of #walk, without the error codes: any refusal goes the long way.
+    if (
+      user
+        ? !us || (write && !rw) || (exec && nxOn)
+        : exec
+          ? nxOn || (us && this.smep)
+          : (us && this.smap && !this.#ac) || (write && !rw && this.wp)
+    )
+      return -2;
+    this.#walks++;
+    if ((e3 & 0x20) === 0) ram32[w3] = e3 | 0x20;
+    if ((e2 & 0x20) === 0) ram32[w2] = e2 | 0x20;
+    if ((e1 & 0x20) === 0) ram32[w1] = e1 | 0x20;
+    const dirty = (e0 & 0x40) !== 0 || write;
+    if ((e0 & 0x20) === 0 || (write && (e0 & 0x40) === 0)) ram32[w0] = e0 | 0x20 | (write ? 0x40 : 0);
+    if (this.#tlb[set * 4 + 3]! & (T_HUGE2M | T_HUGE1G)) this.#huge--;
+    this.#tlb[set * 4] = hi;
+    this.#tlb[set * 4 + 1] = lo >>> 12;
+    this.#tlb[set * 4 + 2] = pfn - ls;
+    this.#tlb[set * 4 + 3] =
+      T_VALID |
+      (rw ? T_WRITE : 0) |
+      (us ? T_USER : 0) |
+      (nxOn ? T_NX : 0) |
+      ((e0 & 0x100) !== 0 ? T_GLOBAL : 0) |
+      (dirty ? T_DIRTY : 0);
+    return (pfn - ls) * 4096;
   }
 
   // The hardware walk (Intel SDM §4.5.4): entries root first, effective permissions, checks, A/D bits, TLB fill.
@@ -433,13 +509,13 @@ export class Mmu {
               : leafPfn - (leafPfn % 0x40000) + ((lo >>> 12) & 0x3ffff);
         const frameOff = pfn >= ls && pfn < le ? (pfn - ls) * 4096 : phys.pfnOffset(pfn);
         if (frameOff < 0) return this.#fault(base | X86_PF_PROT | X86_PF_RSVD, "reserved-bit"); // no RAM behind it
-        if (this.#info[set]! & (T_HUGE2M | T_HUGE1G)) this.#huge--;
-        this.#tagHi[set] = hi;
-        this.#tagVpn[set] = lo >>> 12;
-        this.#frame[set] = frameOff / 4096;
+        if (this.#tlb[set * 4 + 3]! & (T_HUGE2M | T_HUGE1G)) this.#huge--;
+        this.#tlb[set * 4] = hi;
+        this.#tlb[set * 4 + 1] = lo >>> 12;
+        this.#tlb[set * 4 + 2] = frameOff / 4096;
         const hugeBit = level === 1 ? T_HUGE2M : level === 2 ? T_HUGE1G : 0;
         if (hugeBit) this.#huge++;
-        this.#info[set] =
+        this.#tlb[set * 4 + 3] =
           T_VALID |
           (rw ? T_WRITE : 0) |
           (us ? T_USER : 0) |
@@ -470,10 +546,10 @@ export class Mmu {
     | undefined {
     const [hi, lo] = splitVa("tlbLookup", va, this.levels);
     const set = this.#set(hi, lo);
-    if (this.#tagHi[set] !== (hi | 0) || this.#tagVpn[set] !== lo >>> 12) return undefined;
-    const info = this.#info[set]!;
+    if (this.#tlb[set * 4] !== (hi | 0) || this.#tlb[set * 4 + 1] !== lo >>> 12) return undefined;
+    const info = this.#tlb[set * 4 + 3]!;
     return {
-      phys: this.#physOfOffset(this.#frame[set]! * 4096) + (lo & 4095),
+      phys: this.#physOfOffset(this.#tlb[set * 4 + 2]! * 4096) + (lo & 4095),
       writable: (info & T_WRITE) !== 0,
       user: (info & T_USER) !== 0,
       nx: (info & T_NX) !== 0,
