@@ -222,7 +222,7 @@ export function isCanonical(hi: number, levels: PagingLevels): boolean {
 }
 
 /** The index into each level's table for a split address. @internal */
-export function levelIndex(level: number, hi: number, lo: number): number {
+function levelIndex(level: number, hi: number, lo: number): number {
   switch (level) {
     case 0: // pte
       return (lo >>> 12) & 511;

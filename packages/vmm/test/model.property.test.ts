@@ -141,7 +141,7 @@ function outcomeOf(f: () => void): Outcome {
 }
 
 function run(cmds: readonly Cmd[]): void {
-  const vmm = new Vmm({ ram: 16 << 20 });
+  const vmm = new Vmm({ ram: 4 << 20 });
   const free0 = vmm.phys.freeFrames;
   const procs: Proc[] = [];
   const spawn = () => {
@@ -304,7 +304,7 @@ describe("the address space against a reference model", () => {
         ...(runs === undefined ? { seed: 0x6b6272 } : {}),
       },
     );
-  });
+  }, 30_000); // well under a second alone; CI runs the packages side by side on 2 cores
 
   /** Page `page` of mapping number `region` (of fewer than 8). */
   const W = (region: number, page: number): At => ({ pick: page * 8 + region, wild: true });
