@@ -439,44 +439,30 @@ export class Vmm {
     return this.#rawCopy(op, user, len, true, -1, new Uint8Array(len), false);
   }
 
-  /**
-   * `strncpy_from_user(dst, src, count)`: copies a NUL-terminated string of at most `count` bytes. Returns its length
-   * without the NUL (the NUL copied too), `count` when no NUL came within `count` bytes (dst not terminated), 0 for
-   * count <= 0, or -EFAULT for an invalid address or a fault before the NUL (dst may hold part of the string).
-   */
-  strncpy_from_user(dst: KernelBuf, src: Addr, count: number): number {
-    const op = "strncpy_from_user";
-    this.#calls++;
-    if (!Number.isSafeInteger(count))
-      throw new KernelError("EINVAL", `count ${String(count)} is not an integer`, { op });
-    if (count <= 0) return 0;
+  // The user string functions' walk: up to `count` bytes from `src`, never past TASK_SIZE_MAX, page by page with
+  // faults resolved inside stac/clac; each piece goes to `visit(u, chunk, done)` (u: its RAM offset), which returns
+  // true to stop. The result: "fault" (an invalid start or a fault before the end), "stopped", or "end" (`max` bytes
+  // read; `max` < `count` when the top of the address space came first).
+  #scanUser(
+    op: string,
+    src: Addr,
+    count: number,
+    visit: (u: number, chunk: number, done: number) => boolean,
+  ): { result: "fault" | "stopped" | "end"; max: number } {
     const user = u64(op, "src", src);
     const limit = this.levels === 5 ? 2n ** 56n - 4096n : 2n ** 47n - 4096n;
-    if (user >= limit) return EFAULT;
-    // The copy may not run past the top of the user address space.
+    if (user >= limit) return { result: "fault", max: 0 };
     const max = Number(limit - user < BigInt(count) ? limit - user : BigInt(count));
-    const { k, arr } = this.#kernelSide(op, dst, count, false);
-    const out = arr ?? this.phys.ram.subarray(k, k + count);
+    const mm = this.#mm(op);
     let hi = Number(user >> 32n);
     let lo = Number(user & 0xffffffffn);
-    const mm = this.#mm(op);
-    const ram = this.phys.ram;
-    let done = 0;
     this.mmu.stac();
     try {
-      while (done < max) {
+      for (let done = 0; done < max; ) {
         const page = this.#uaccessPage(mm, hi, lo, false, false);
-        if (page < 0) return EFAULT;
+        if (page < 0) return { result: "fault", max };
         const chunk = Math.min(4096 - (lo & 4095), max - done);
-        const u = page + (lo & 4095);
-        for (let i = 0; i < chunk; i++) {
-          const c = ram[u + i]!;
-          out[done + i] = c;
-          if (c === 0) {
-            this.#copied += done + i + 1;
-            return done + i;
-          }
-        }
+        if (visit(page + (lo & 4095), chunk, done)) return { result: "stopped", max };
         done += chunk;
         lo += chunk;
         if (lo >= TWO32) {
@@ -487,8 +473,47 @@ export class Vmm {
     } finally {
       this.mmu.clac();
     }
-    this.#copied += done;
-    return done < count ? EFAULT : count;
+    return { result: "end", max };
+  }
+
+  #checkCount(op: string, count: number): void {
+    this.#calls++;
+    if (!Number.isSafeInteger(count))
+      throw new KernelError("EINVAL", `count ${String(count)} is not an integer`, { op });
+  }
+
+  /**
+   * `strncpy_from_user(dst, src, count)`: copies a NUL-terminated string of at most `count` bytes. Returns its length
+   * without the NUL (the NUL copied too), `count` when no NUL came within `count` bytes (dst not terminated), 0 for
+   * count <= 0, or -EFAULT for an invalid address or a fault before the NUL (dst may hold part of the string). The
+   * copy stops at the top of the user address space: reaching it before `count` bytes is -EFAULT.
+   */
+  strncpy_from_user(dst: KernelBuf, src: Addr, count: number): number {
+    const op = "strncpy_from_user";
+    this.#checkCount(op, count);
+    if (count <= 0) return 0;
+    u64(op, "src", src);
+    const { k, arr } = this.#kernelSide(op, dst, count, false);
+    const out = arr ?? this.phys.ram.subarray(k, k + count);
+    const ram = this.phys.ram;
+    let len = -1;
+    let copied = 0;
+    const { result, max } = this.#scanUser(op, src, count, (u, chunk, done) => {
+      for (let i = 0; i < chunk; i++) {
+        const c = ram[u + i]!;
+        out[done + i] = c;
+        if (c === 0) {
+          len = done + i;
+          copied = len + 1;
+          return true;
+        }
+      }
+      copied = done + chunk;
+      return false;
+    });
+    this.#copied += copied;
+    if (result === "stopped") return len;
+    return result === "end" && max === count ? count : EFAULT;
   }
 
   /**
@@ -498,39 +523,18 @@ export class Vmm {
    */
   strnlen_user(src: Addr, count: number): number {
     const op = "strnlen_user";
-    this.#calls++;
-    if (!Number.isSafeInteger(count))
-      throw new KernelError("EINVAL", `count ${String(count)} is not an integer`, { op });
+    this.#checkCount(op, count);
     if (count <= 0) return 0;
-    const user = u64(op, "src", src);
-    const limit = this.levels === 5 ? 2n ** 56n - 4096n : 2n ** 47n - 4096n;
-    if (user >= limit) return 0;
-    const max = Number(limit - user < BigInt(count) ? limit - user : BigInt(count));
-    const mm = this.#mm(op);
     const ram = this.phys.ram;
-    let hi = Number(user >> 32n);
-    let lo = Number(user & 0xffffffffn);
-    let done = 0;
-    this.mmu.stac();
-    try {
-      while (done < max) {
-        const page = this.#uaccessPage(mm, hi, lo, false, false);
-        if (page < 0) return 0;
-        const chunk = Math.min(4096 - (lo & 4095), max - done);
-        const u = page + (lo & 4095);
-        const nul = ram.subarray(u, u + chunk).indexOf(0);
-        if (nul >= 0) return done + nul + 1;
-        done += chunk;
-        lo += chunk;
-        if (lo >= TWO32) {
-          lo -= TWO32;
-          hi++;
-        }
-      }
-    } finally {
-      this.mmu.clac();
-    }
-    return done < count ? 0 : count + 1;
+    let len = 0;
+    const { result, max } = this.#scanUser(op, src, count, (u, chunk, done) => {
+      const nul = ram.subarray(u, u + chunk).indexOf(0);
+      if (nul < 0) return false;
+      len = done + nul + 1;
+      return true;
+    });
+    if (result === "stopped") return len;
+    return result === "end" && max === count ? count + 1 : 0;
   }
 
   /**

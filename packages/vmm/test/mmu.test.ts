@@ -37,6 +37,7 @@ import {
   X86_PF_USER,
   X86_PF_WRITE,
 } from "../src/index.js";
+import { kerr } from "./kerr.js";
 
 const MiB = 1024 * 1024;
 const P = _PAGE_PRESENT;
@@ -74,18 +75,6 @@ function fault(mmu: Mmu, va: number | bigint, access: Access = "read", mode: Mod
   }
   expect(err, `${access} ${mode} ${va.toString(16)} should fault`).toBeInstanceOf(CpuFault);
   return err as CpuFault;
-}
-
-function kerr(fn: () => unknown, code: string): KernelError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(KernelError);
-  expect((err as KernelError).code).toBe(code);
-  return err as KernelError;
 }
 
 /** Reads or rewrites one level's entry for `va` in the table frame's bytes. */

@@ -2,7 +2,6 @@
 // lists), __free_one_page() (buddy merging), __free_pages() (the tail halves of a non-compound block with other
 // references), gfp_zone() + the zonelist fallback, GFP_ZONE_BAD (include/linux/gfp.h), and /proc/buddyinfo
 // (mm/vmstat.c frag_show_print: "Node %d, zone %8s " then "%6lu " per order).
-import { KernelError } from "@kbridge/uapi";
 import { describe, expect, it } from "vitest";
 import {
   __GFP_COMP,
@@ -21,6 +20,7 @@ import {
   Page,
   PhysicalMemory,
 } from "../src/index.js";
+import { kerr } from "./kerr.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -34,18 +34,6 @@ function line(zone: string, counts: readonly number[]): string {
 }
 
 /** Runs `fn`, which must throw a KernelError with `code`; returns it. */
-function kerr(fn: () => unknown, code: string): KernelError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(KernelError);
-  const k = err as KernelError;
-  expect(k.code).toBe(code);
-  return k;
-}
 
 /** Everything observable about the allocator, to check that a failed call changed nothing. */
 function snapshot(m: PhysicalMemory, pfns: readonly number[] = []): string {

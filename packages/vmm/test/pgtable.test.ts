@@ -2,7 +2,6 @@
 // protections, _PAGE_TABLE), arch/x86/include/asm/pgtable_64_types.h (shifts, 512 entries), arch/x86/mm/pgprot.c
 // (protection_map), include/linux/mm.h (VM_* flags), and the spec §2.1-2.2 (address decomposition, canonical form).
 // The tables live in RAM: every entry is checked in the bytes of its frame (64-bit little-endian at index * 8).
-import { KernelError } from "@kbridge/uapi";
 import { describe, expect, it } from "vitest";
 import {
   __GFP_ZERO,
@@ -72,20 +71,9 @@ import {
   VM_WRITE,
   vm_get_page_prot,
 } from "../src/index.js";
+import { kerr } from "./kerr.js";
 
 const MiB = 1024 * 1024;
-
-function kerr(fn: () => unknown, code: string): KernelError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(KernelError);
-  expect((err as KernelError).code).toBe(code);
-  return err as KernelError;
-}
 
 /** Entry `index` of a table frame's bytes (64-bit little-endian). */
 function entryAt(bytes: Uint8Array, index: number): bigint {

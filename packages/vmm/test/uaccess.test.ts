@@ -17,6 +17,7 @@ import {
   PROT_WRITE,
   Vmm,
 } from "../src/index.js";
+import { kerr } from "./kerr.js";
 
 const PAGE = 4096;
 const EFAULT = -14;
@@ -58,17 +59,6 @@ function twoPages(vmm: Vmm, mm: MmStruct, second: "hole" | "read" | "none"): num
   if (second === "hole") mm.munmap(buf + PAGE, PAGE);
   else mm.mprotect(buf + PAGE, PAGE, second === "read" ? PROT_READ : PROT_NONE);
   return buf;
-}
-
-function expectKernelError(f: () => unknown, code: string): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(KernelError);
-  expect((err as KernelError).code).toBe(code);
 }
 
 function oopsText(f: () => unknown): string {
@@ -126,12 +116,12 @@ describe("access_ok (include/asm-generic/access_ok.h __access_ok, TASK_SIZE_MAX)
   });
 
   it("arguments that are not unsigned 64-bit integers are EINVAL", () => {
-    expectKernelError(() => access_ok(-1, 0), "EINVAL");
-    expectKernelError(() => access_ok(0, -1), "EINVAL");
-    expectKernelError(() => access_ok(1.5, 0), "EINVAL");
-    expectKernelError(() => access_ok(2n ** 64n, 0), "EINVAL");
-    expectKernelError(() => access_ok(0, -1n), "EINVAL");
-    expectKernelError(() => access_ok("0" as unknown as number, 0), "EINVAL");
+    kerr(() => access_ok(-1, 0), "EINVAL");
+    kerr(() => access_ok(0, -1), "EINVAL");
+    kerr(() => access_ok(1.5, 0), "EINVAL");
+    kerr(() => access_ok(2n ** 64n, 0), "EINVAL");
+    kerr(() => access_ok(0, -1n), "EINVAL");
+    kerr(() => access_ok("0" as unknown as number, 0), "EINVAL");
   });
 });
 
@@ -445,12 +435,12 @@ describe("get_user / put_user", () => {
   it("other sizes and values that do not fit are EINVAL", () => {
     const { vmm, mm } = machine();
     const buf = mm.mmap(0, PAGE, RW, ANON);
-    expectKernelError(() => vmm.get_user(buf, 3 as 4), "EINVAL");
-    expectKernelError(() => vmm.put_user(buf, 1, 16 as 8), "EINVAL");
-    expectKernelError(() => vmm.put_user(buf, 256, 1), "EINVAL");
-    expectKernelError(() => vmm.put_user(buf, -129, 1), "EINVAL");
-    expectKernelError(() => vmm.put_user(buf, 2n ** 64n, 8), "EINVAL");
-    expectKernelError(() => vmm.put_user(buf, 1.5, 4), "EINVAL");
+    kerr(() => vmm.get_user(buf, 3 as 4), "EINVAL");
+    kerr(() => vmm.put_user(buf, 1, 16 as 8), "EINVAL");
+    kerr(() => vmm.put_user(buf, 256, 1), "EINVAL");
+    kerr(() => vmm.put_user(buf, -129, 1), "EINVAL");
+    kerr(() => vmm.put_user(buf, 2n ** 64n, 8), "EINVAL");
+    kerr(() => vmm.put_user(buf, 1.5, 4), "EINVAL");
     expect(vmm.put_user(buf, 255, 1)).toBe(0);
     expect(vmm.put_user(buf, -128, 1)).toBe(0);
   });
@@ -549,7 +539,7 @@ describe("strncpy_from_user (lib/strncpy_from_user.c)", () => {
     );
     expect(vmm.strncpy_from_user(k, addr, 16)).toBe(2);
     expect([...vmm.kmem.view(k, 3)]).toEqual([0x68, 0x69, 0]);
-    expectKernelError(() => vmm.strncpy_from_user(k, addr, 1.5), "EINVAL");
+    kerr(() => vmm.strncpy_from_user(k, addr, 1.5), "EINVAL");
   });
 });
 
@@ -683,8 +673,8 @@ describe("copy_struct_from_user (include/linux/uaccess.h)", () => {
   it("ksize larger than the kernel object is -E2BIG (the WARN_ON_ONCE)", () => {
     const { vmm, umem } = setup();
     expect(vmm.copy_struct_from_user(new Uint8Array(16), 32, umem, 32)).toBe(E2BIG);
-    expectKernelError(() => vmm.copy_struct_from_user(new Uint8Array(16), -1, umem, 8), "EINVAL");
-    expectKernelError(() => vmm.copy_struct_from_user(new Uint8Array(16), 8, umem, 0.5), "EINVAL");
+    kerr(() => vmm.copy_struct_from_user(new Uint8Array(16), -1, umem, 8), "EINVAL");
+    kerr(() => vmm.copy_struct_from_user(new Uint8Array(16), 8, umem, 0.5), "EINVAL");
   });
 });
 
@@ -846,45 +836,45 @@ describe("bad arguments are KernelError EINVAL", () => {
     const { vmm, mm } = machine();
     const buf = mm.mmap(0, PAGE, RW, ANON);
     const k = new Uint8Array(8);
-    expectKernelError(() => vmm.copy_to_user(-1, k, 1), "EINVAL");
-    expectKernelError(() => vmm.copy_to_user(buf, k, -1), "EINVAL");
-    expectKernelError(() => vmm.copy_to_user(buf, k, 1.5), "EINVAL");
-    expectKernelError(() => vmm.copy_to_user(buf, k, -1n), "EINVAL");
-    expectKernelError(() => vmm.copy_to_user(buf, k, 2n ** 64n), "EINVAL");
-    expectKernelError(() => vmm.copy_to_user(buf, k, "8" as unknown as number), "EINVAL");
-    expectKernelError(() => vmm.copy_to_user(buf, 5 as unknown as bigint, 1), "EINVAL");
-    expectKernelError(() => vmm.copy_from_user(k, 2n ** 64n, 1), "EINVAL");
-    expectKernelError(() => vmm.copy_from_user([] as unknown as Uint8Array, buf, 1), "EINVAL");
-    expectKernelError(() => vmm.__copy_from_user(k, buf, Number.NaN), "EINVAL");
-    expectKernelError(() => vmm.__copy_to_user(buf, k, Number.POSITIVE_INFINITY), "EINVAL");
-    expectKernelError(() => vmm.copy_to_user_nofault(buf, k, -2), "EINVAL");
-    expectKernelError(() => vmm.copy_from_user_nofault(k, -1, 1), "EINVAL");
-    expectKernelError(() => vmm.clear_user(buf, -1), "EINVAL");
-    expectKernelError(() => vmm.clear_user(-4096, 1), "EINVAL");
-    expectKernelError(() => vmm.get_user(-1, 4), "EINVAL");
-    expectKernelError(() => vmm.put_user(-1, 0, 4), "EINVAL");
-    expectKernelError(() => vmm.strncpy_from_user(k, -1, 4), "EINVAL");
-    expectKernelError(() => vmm.strnlen_user(buf, 2.5), "EINVAL");
-    expectKernelError(() => vmm.strnlen_user(-1, 4), "EINVAL");
-    expectKernelError(() => vmm.check_zeroed_user(buf, -1), "EINVAL");
-    expectKernelError(() => vmm.check_zeroed_user(-1, 4), "EINVAL");
-    expectKernelError(() => vmm.copy_struct_from_user(k, 8, -1, 8), "EINVAL");
-    expectKernelError(() => vmm.userRead(buf, -1), "EINVAL");
-    expectKernelError(() => vmm.userWrite(buf, [1] as unknown as Uint8Array), "EINVAL");
-    expectKernelError(() => vmm.kernelRead(buf, -1), "EINVAL");
-    expectKernelError(() => vmm.access_ok(-1, 0), "EINVAL");
+    kerr(() => vmm.copy_to_user(-1, k, 1), "EINVAL");
+    kerr(() => vmm.copy_to_user(buf, k, -1), "EINVAL");
+    kerr(() => vmm.copy_to_user(buf, k, 1.5), "EINVAL");
+    kerr(() => vmm.copy_to_user(buf, k, -1n), "EINVAL");
+    kerr(() => vmm.copy_to_user(buf, k, 2n ** 64n), "EINVAL");
+    kerr(() => vmm.copy_to_user(buf, k, "8" as unknown as number), "EINVAL");
+    kerr(() => vmm.copy_to_user(buf, 5 as unknown as bigint, 1), "EINVAL");
+    kerr(() => vmm.copy_from_user(k, 2n ** 64n, 1), "EINVAL");
+    kerr(() => vmm.copy_from_user([] as unknown as Uint8Array, buf, 1), "EINVAL");
+    kerr(() => vmm.__copy_from_user(k, buf, Number.NaN), "EINVAL");
+    kerr(() => vmm.__copy_to_user(buf, k, Number.POSITIVE_INFINITY), "EINVAL");
+    kerr(() => vmm.copy_to_user_nofault(buf, k, -2), "EINVAL");
+    kerr(() => vmm.copy_from_user_nofault(k, -1, 1), "EINVAL");
+    kerr(() => vmm.clear_user(buf, -1), "EINVAL");
+    kerr(() => vmm.clear_user(-4096, 1), "EINVAL");
+    kerr(() => vmm.get_user(-1, 4), "EINVAL");
+    kerr(() => vmm.put_user(-1, 0, 4), "EINVAL");
+    kerr(() => vmm.strncpy_from_user(k, -1, 4), "EINVAL");
+    kerr(() => vmm.strnlen_user(buf, 2.5), "EINVAL");
+    kerr(() => vmm.strnlen_user(-1, 4), "EINVAL");
+    kerr(() => vmm.check_zeroed_user(buf, -1), "EINVAL");
+    kerr(() => vmm.check_zeroed_user(-1, 4), "EINVAL");
+    kerr(() => vmm.copy_struct_from_user(k, 8, -1, 8), "EINVAL");
+    kerr(() => vmm.userRead(buf, -1), "EINVAL");
+    kerr(() => vmm.userWrite(buf, [1] as unknown as Uint8Array), "EINVAL");
+    kerr(() => vmm.kernelRead(buf, -1), "EINVAL");
+    kerr(() => vmm.access_ok(-1, 0), "EINVAL");
   });
 
   it("no address space loaded, a dead one, or one of another machine", () => {
     const vmm = new Vmm({ ram: 16 << 20 });
-    expectKernelError(() => vmm.copy_to_user(0x10000, new Uint8Array(1), 1), "EINVAL");
-    expectKernelError(() => vmm.copy_from_user(new Uint8Array(1), 0x10000, 1), "EINVAL");
-    expectKernelError(() => vmm.userRead(0x10000, 1), "EINVAL");
+    kerr(() => vmm.copy_to_user(0x10000, new Uint8Array(1), 1), "EINVAL");
+    kerr(() => vmm.copy_from_user(new Uint8Array(1), 0x10000, 1), "EINVAL");
+    kerr(() => vmm.userRead(0x10000, 1), "EINVAL");
     const mm = vmm.mm_alloc();
     mm.mmput();
-    expectKernelError(() => vmm.switch_mm(mm), "EINVAL");
+    kerr(() => vmm.switch_mm(mm), "EINVAL");
     const other = new Vmm({ ram: 16 << 20 });
-    expectKernelError(() => vmm.switch_mm(other.mm_alloc()), "EINVAL");
-    expectKernelError(() => vmm.switch_mm({} as MmStruct), "EINVAL");
+    kerr(() => vmm.switch_mm(other.mm_alloc()), "EINVAL");
+    kerr(() => vmm.switch_mm({} as MmStruct), "EINVAL");
   });
 });
