@@ -23,6 +23,7 @@ import {
   MAP_FIXED,
   MAP_FIXED_NOREPLACE,
   MAP_GROWSDOWN,
+  MAP_HUGETLB,
   MAP_LOCKED,
   MAP_NORESERVE,
   MAP_POPULATE,
@@ -52,6 +53,7 @@ import {
   VM_DONTEXPAND,
   VM_EXEC,
   VM_GROWSDOWN,
+  VM_HUGETLB,
   VM_IO,
   VM_LOCKED,
   VM_MAYEXEC,
@@ -419,8 +421,17 @@ export class MmStruct {
     const anon = (flags & MAP_ANONYMOUS) !== 0;
     if (!anon && file === undefined)
       throw new KernelError("EBADF", "no file for a mapping without MAP_ANONYMOUS (bad fd)", { syscall: op });
-    if (!anon && (flags & 0x040000) !== 0) throw einval(op, "MAP_HUGETLB on a file that is not hugetlbfs");
-    const mfile = anon ? undefined : file;
+    if (!anon && (flags & MAP_HUGETLB) !== 0) throw einval(op, "MAP_HUGETLB on a file that is not hugetlbfs");
+    // ksys_mmap_pgoff(): anonymous MAP_HUGETLB maps a hugetlbfs file (hugetlb_file_setup) of the huge page size that
+    // MAP_HUGE_* names (2 MiB by default; x86-64 has 2 MiB and 1 GiB), the length rounded up to it.
+    let huge = 0;
+    if (anon && (flags & MAP_HUGETLB) !== 0) {
+      const log = (flags >>> 26) & 0x3f;
+      if (log !== 0 && log !== 21 && log !== 30)
+        throw einval(op, `MAP_HUGE size 2^${log} is not a huge page size of x86-64 (2 MiB or 1 GiB)`);
+      huge = log === 30 ? 2 ** 30 : SZ_2M;
+    }
+    const mfile = huge > 0 ? hugetlbFile() : anon ? undefined : file;
     let pgoff = off / 4096n;
     // do_mmap
     if (len0 === 0n) throw einval(op, "length 0");
@@ -429,7 +440,8 @@ export class MmStruct {
       a &= ~4095n; // round_hint_to_min()
       if (a !== 0n && a < BigInt(this.mmapMinAddr)) a = BigInt(pageAlignUp(this.mmapMinAddr));
     }
-    const lenA = (len0 + 4095n) & ~4095n;
+    const unit = BigInt(huge > 0 ? huge : PAGE);
+    const lenA = ((len0 + unit - 1n) / unit) * unit;
     if (lenA >= U64)
       throw new KernelError("ENOMEM", `length ${hex(len0)} overflows when page-aligned`, { syscall: op });
     if (pgoff + lenA / 4096n >= U64 >> 12n && ((pgoff + (lenA >> 12n)) & (U64 - 1n)) < pgoff)
@@ -461,6 +473,7 @@ export class MmStruct {
       flags,
       mfile === undefined && (flags & MAP_SHARED) !== 0,
       mfile !== undefined ? off : 0n,
+      huge,
     );
     if ((flags & MAP_FIXED_NOREPLACE) !== 0 && this.#intersects(start, start + len))
       throw new KernelError(
@@ -468,9 +481,8 @@ export class MmStruct {
         `[${hex(start)}, ${hex(start + len)}) overlaps an existing mapping (MAP_FIXED_NOREPLACE)`,
         { syscall: op },
       );
-    if ((flags & MAP_LOCKED) !== 0) {
-      // can_do_mlock(): RLIMIT_MEMLOCK is 8 MiB by default, so unprivileged tasks may lock; the model allows it.
-    }
+    // MAP_LOCKED: can_do_mlock() passes (RLIMIT_MEMLOCK is 8 MiB by default) and the model keeps no locked_vm, so
+    // neither EPERM nor EAGAIN (mlock_future_ok) can happen here.
     if (mfile !== undefined) {
       // file_mmap_ok() with file_mmap_size_max(): MAX_LFS_FILESIZE for a regular file (a page cache), ULONG_MAX for
       // the rest (character devices, pipes).
@@ -630,8 +642,17 @@ export class MmStruct {
   // __get_unmapped_area() with arch_get_unmapped_area_topdown() and vm_unmapped_area().
   // `shmem`: the area comes from shmem_get_unmapped_area() (shared anonymous memory), which does not align for THP
   // by default; `off`: the file offset in bytes (0 for anonymous memory).
-  #getUnmappedArea(op: string, hint: bigint, len: number, flags: number, shmem: boolean, off = 0n): number {
+  #getUnmappedArea(
+    op: string,
+    hint: bigint,
+    len: number,
+    flags: number,
+    shmem: boolean,
+    off = 0n,
+    huge = 0,
+  ): number {
     const taskSize = this.taskSize;
+    if (huge > 0) return this.#hugetlbUnmappedArea(op, hint, len, flags, huge);
     if ((flags & MAP_FIXED) !== 0) {
       if (hint > BigInt(taskSize - len))
         throw new KernelError("ENOMEM", `MAP_FIXED range [${hex(hint)}, +${hex(len)}) ends past TASK_SIZE`, {
@@ -700,6 +721,41 @@ export class MmStruct {
     return this.#checkMinAddr(op, addr);
   }
 
+  // arch/x86/mm/hugetlbpage.c hugetlb_get_unmapped_area(): MAP_FIXED must be huge-aligned (prepare_hugepage_range);
+  // a hint is rounded down to the huge page size; else top-down below mmap_base in huge-aligned steps, then
+  // bottom-up from TASK_UNMAPPED_BASE. Then __get_unmapped_area()'s own checks.
+  #hugetlbUnmappedArea(op: string, hint: bigint, len: number, flags: number, huge: number): number {
+    const taskSize = this.taskSize;
+    const defaultWindow = 2 ** 47 - PAGE;
+    let addr = -1;
+    if ((flags & MAP_FIXED) !== 0) {
+      if (hint % BigInt(huge) !== 0n)
+        throw einval(
+          op,
+          `MAP_FIXED address ${hex(hint)} is not aligned to the ${huge >> 20} MiB huge page size`,
+        );
+      if (hint > BigInt(taskSize - len))
+        throw new KernelError("ENOMEM", `MAP_FIXED range [${hex(hint)}, +${hex(len)}) ends past TASK_SIZE`, {
+          syscall: op,
+        });
+      addr = Number(hint);
+    } else {
+      const h = Number(hint - (hint % BigInt(huge)));
+      if (h !== 0 && h <= taskSize - len && h > defaultWindow === h + len > defaultWindow) {
+        const next = this.find_vma(h);
+        if (next === undefined || h + len <= next.vm_start) addr = h;
+      }
+      if (addr < 0) {
+        const high = this.mmapBase + (hint > BigInt(defaultWindow) ? taskSize - defaultWindow : 0);
+        addr = this.#topDown(len, PAGE, high, huge);
+        if (addr < 0) addr = this.#bottomUp(len, pageAlignUp(defaultWindow / 3), defaultWindow, huge);
+      }
+      if (addr < 0 || addr > taskSize - len)
+        throw new KernelError("ENOMEM", `no free huge-aligned range of ${hex(len)} bytes`, { syscall: op });
+    }
+    return this.#checkMinAddr(op, addr);
+  }
+
   // security_mmap_addr() -> cap_mmap_addr(): below mmap_min_addr needs CAP_SYS_RAWIO.
   #checkMinAddr(op: string, addr: number): number {
     if (addr < this.mmapMinAddr && !this.capSysRawio)
@@ -708,14 +764,16 @@ export class MmStruct {
   }
 
   // vm_unmapped_area() top-down: the highest gap in [low, high) that holds len, the mapping at its top.
-  #topDown(len: number, low: number, high: number): number {
+  #topDown(len: number, low: number, high: number, align = PAGE): number {
     let gapEnd = high;
     for (let i = this.vmas.length - 1; i >= -1; i--) {
       const v = this.vmas[i];
       const gapStart = v === undefined ? low : Math.max(low, v.vm_end);
       if (v !== undefined && v.vm_start >= high) continue;
       const end = Math.min(gapEnd, high);
-      if (end - gapStart >= len) return end - len;
+      // The highest start in the gap that keeps `align` (a huge page size for hugetlb, else a page).
+      const at = Math.floor((end - len) / align) * align;
+      if (end - len >= gapStart && at >= gapStart) return at;
       if (v === undefined) break;
       gapEnd = Math.min(gapEnd, v.vm_start);
       if (v.vm_end <= low) break;
@@ -724,12 +782,13 @@ export class MmStruct {
   }
 
   // vm_unmapped_area() bottom-up: the lowest gap in [low, high) that holds len.
-  #bottomUp(len: number, low: number, high: number): number {
-    let gapStart = low;
+  #bottomUp(len: number, low: number, high: number, align = PAGE): number {
+    const up = (a: number) => Math.ceil(a / align) * align;
+    let gapStart = up(low);
     for (const v of this.vmas) {
       if (v.vm_end <= gapStart) continue;
       if (Math.min(v.vm_start, high) - gapStart >= len) return gapStart;
-      gapStart = Math.max(gapStart, v.vm_end);
+      gapStart = up(Math.max(gapStart, v.vm_end));
       if (gapStart >= high) return -1;
     }
     return high - gapStart >= len ? gapStart : -1;
@@ -1480,6 +1539,26 @@ function hex2(n: number): string {
 
 function protString(prot: number): string {
   return `${prot & PROT_READ ? "r" : "-"}${prot & PROT_WRITE ? "w" : "-"}${prot & PROT_EXEC ? "x" : "-"}`;
+}
+
+// The hugetlbfs file of an anonymous MAP_HUGETLB mapping ("/anon_hugepage (deleted)"): hugetlbfs_file_mmap() marks the
+// VMA VM_HUGETLB | VM_DONTEXPAND and reserves the huge pages. The model's machine has no huge pages (vm.nr_hugepages
+// is 0, the default), so the reservation fails with ENOMEM, unless MAP_NORESERVE skipped it; then every fault finds
+// no huge page to allocate and ends in SIGBUS (hugetlb_no_page → alloc_hugetlb_folio fails).
+function hugetlbFile(): MmapFile {
+  return {
+    readable: true,
+    writable: true,
+    path: "/anon_hugepage (deleted)",
+    mmap(vma: Vma): void {
+      vma.vm_flags |= VM_HUGETLB | VM_DONTEXPAND;
+      if ((vma.vm_flags & VM_NORESERVE) === 0)
+        throw new KernelError("ENOMEM", "no huge pages can be reserved (vm.nr_hugepages is 0)", {
+          syscall: "mmap",
+        });
+      vma.vm_ops = { fault: () => -VM_FAULT_SIGBUS };
+    },
+  };
 }
 
 /**

@@ -114,6 +114,8 @@ export const VM_DONTEXPAND = 0x40000;
 export const VM_ACCOUNT = 0x100000;
 /** `VM_NORESERVE`. */
 export const VM_NORESERVE = 0x200000;
+/** `VM_HUGETLB`: a hugetlbfs mapping. */
+export const VM_HUGETLB = 0x400000;
 /** `VM_DONTDUMP`: left out of core dumps. */
 export const VM_DONTDUMP = 0x4000000;
 

@@ -60,6 +60,7 @@ export class Vmm {
   #resolved = 0;
   #failed = 0;
   #accessOk = 0;
+  readonly #log: string[] = [];
 
   /**
    * @param options - RAM size or ranges, and MMU options (levels, SMAP, SMEP, NX, WP, MAXPHYADDR, TLB size)
@@ -105,6 +106,28 @@ export class Vmm {
     if (mm === undefined || mm.dead)
       throw new KernelError("EINVAL", "no address space is loaded (switch_mm first)", { op });
     return mm;
+  }
+
+  /**
+   * The kernel log of this machine: the WARN lines the model's kernel code printed (e.g. check_copy_size's
+   * `Buffer overflow detected (16 < 17)!`), oldest first.
+   */
+  dmesg(): readonly string[] {
+    return [...this.#log];
+  }
+
+  // WARN(): the kernel logs a line (and a backtrace, which the model leaves out) and goes on.
+  #warn(line: string): void {
+    this.#log.push(`WARNING: ${line}`);
+  }
+
+  // check_copy_size(): a kernel buffer whose size the compiler knows (a Uint8Array: an array on the stack or in a
+  // struct) and a larger count: WARN "Buffer overflow detected" (mm/maccess.c __copy_overflow) and the copy does not
+  // happen, the kernel buffer is not zeroed, and the caller gets n back.
+  #overflows(buf: KernelBuf, n: number): boolean {
+    if (!(buf instanceof Uint8Array) || n <= buf.length) return false;
+    this.#warn(`Buffer overflow detected (${buf.length} < ${n})!`);
+    return true;
   }
 
   /** The uaccess counters. */
@@ -264,9 +287,10 @@ export class Vmm {
 
   /**
    * `copy_to_user(to, from, n)`: copies `n` kernel bytes to user memory and returns the number of bytes NOT copied
-   * (0 on success, never negative). `n > INT_MAX` returns `n` untouched (check_copy_size's WARN); a range that fails
-   * access_ok returns `n`; a fault that cannot be resolved stops the copy at that byte. User bytes past it are left
-   * as they were.
+   * (0 on success, never negative). check_copy_size() comes first: a `Uint8Array` source shorter than `n` (a buffer
+   * whose size the compiler knows) logs `Buffer overflow detected` in {@link dmesg} and returns `n`, as does
+   * `n > INT_MAX`; a range that fails access_ok returns `n`; a fault that cannot be resolved stops the copy at that
+   * byte. User bytes past it are left as they were.
    * @throws {@link KernelOops} for a hardened-usercopy violation on the kernel side; EINVAL without a loaded mm
    */
   copy_to_user(to: Addr, from: KernelBuf, n: number | bigint): number {
@@ -293,6 +317,7 @@ export class Vmm {
   ): number {
     const n = this.#count(op, n0);
     const user = u64(op, "to", to);
+    if (check && !noFault && this.#overflows(from, n)) return typeof n0 === "bigint" ? Number(n0) : n;
     if (n > INT_MAX) return typeof n0 === "bigint" ? Number(n0) : n;
     // check_copy_size() → check_object_size() first; the source is read only once access_ok passed, so a source
     // that is no kernel memory (usercopy_kunit.c's "illegal reversed copy_to_user") just returns n when the
@@ -311,7 +336,8 @@ export class Vmm {
   /**
    * `copy_from_user(to, from, n)`: copies `n` user bytes into kernel memory and returns the number of bytes NOT
    * copied. Whatever could not be copied is zero-filled in the kernel buffer (`memset(to + (n - res), 0, res)`), all
-   * `n` bytes when access_ok fails. `n > INT_MAX` returns `n` without copying or zeroing.
+   * `n` bytes when access_ok fails. A `Uint8Array` destination shorter than `n` (check_copy_size: `Buffer overflow
+   * detected` in {@link dmesg}) and `n > INT_MAX` return `n` without copying or zeroing.
    * @throws {@link KernelOops} for a hardened-usercopy violation on the kernel side; EINVAL without a loaded mm
    */
   copy_from_user(to: KernelBuf, from: Addr, n: number | bigint): number {
@@ -339,6 +365,7 @@ export class Vmm {
   ): number {
     const n = this.#count(op, n0);
     const user = u64(op, "from", from);
+    if (check && !noFault && this.#overflows(to, n)) return typeof n0 === "bigint" ? Number(n0) : n;
     if (n > INT_MAX) return typeof n0 === "bigint" ? Number(n0) : n;
     const { k, arr } = this.#kernelSide(op, to, n, false);
     const zeroTail = (res: number) => {

@@ -13,6 +13,7 @@ import {
   MAP_FIXED_NOREPLACE,
   MAP_GROWSDOWN,
   MAP_HUGETLB,
+  MAP_NORESERVE,
   MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
@@ -34,10 +35,12 @@ import {
   PROT_WRITE,
   pte_pfn,
   SEGV_MAPERR,
+  SIGBUS,
   SIGSEGV,
   SignalError,
   VM_DONTDUMP,
   VM_DONTEXPAND,
+  VM_HUGETLB,
   VM_IO,
   VM_MAYWRITE,
   VM_PFNMAP,
@@ -926,5 +929,52 @@ describe("maps() format (show_map_vma)", () => {
     const { mm } = setup();
     mm.mmap(0, 2 * PAGE, RW, ANON | MAP_POPULATE);
     expect(mm.maps()).toBe("7ffff7ffd000-7ffff7fff000 rw-p 00000000 00:00 0 \n");
+  });
+});
+
+describe("anonymous MAP_HUGETLB on a machine without huge pages (vm.nr_hugepages = 0)", () => {
+  const HUGE = ANON | MAP_HUGETLB;
+  it("fails with ENOMEM when the huge pages cannot be reserved (hugetlbfs_file_mmap → hugetlb_reserve_pages)", () => {
+    const { vmm, mm } = setup();
+    expectErrno(vmm, mm, () => mm.mmap(0, PAGE, RW, HUGE), "ENOMEM");
+    expectErrno(vmm, mm, () => mm.mmap(0, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB), "ENOMEM");
+  });
+
+  it("rejects a MAP_HUGE size x86-64 does not have (hstate_sizelog), and unaligned MAP_FIXED (prepare_hugepage_range)", () => {
+    const { vmm, mm } = setup();
+    expectErrno(vmm, mm, () => mm.mmap(0, PAGE, RW, HUGE | (25 << 26) | MAP_NORESERVE), "EINVAL");
+    expectErrno(vmm, mm, () => mm.mmap(0x40001000, PAGE, RW, HUGE | MAP_FIXED | MAP_NORESERVE), "EINVAL");
+    expectErrno(vmm, mm, () => mm.mmap(0, 0, RW, HUGE | MAP_NORESERVE), "EINVAL");
+  });
+
+  it("with MAP_NORESERVE maps a huge-aligned, huge-rounded VMA whose faults end in SIGBUS", () => {
+    const { vmm, mm } = setup();
+    const free0 = vmm.phys.freeFrames;
+    const a = mm.mmap(0, PAGE, RW, HUGE | MAP_NORESERVE);
+    expect(a % SZ_2M).toBe(0);
+    expect(a).toBe(MMAP_BASE + PAGE - 2 * SZ_2M); // the highest 2 MiB-aligned start below mmap_base
+    const vma = mm.vma_lookup(a)!;
+    expect(vma.vm_end - vma.vm_start).toBe(SZ_2M);
+    expect(vma.vm_flags & (VM_HUGETLB | VM_DONTEXPAND)).toBe(VM_HUGETLB | VM_DONTEXPAND);
+    expect(mm.maps()).toBe(
+      named(
+        `${a.toString(16)}-${(a + SZ_2M).toString(16)} rw-p 00000000 00:00 0 `,
+        "/anon_hugepage (deleted)",
+      ),
+    );
+    let err: unknown;
+    try {
+      vmm.userWrite(a, Uint8Array.of(1));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SignalError);
+    expect((err as SignalError).signo).toBe(SIGBUS);
+    // 1 GiB pages: the mapping is rounded to 1 GiB and aligned to it.
+    const g = mm.mmap(0, PAGE, RW, HUGE | (30 << 26) | MAP_NORESERVE);
+    expect(g % 2 ** 30).toBe(0);
+    expect(mm.vma_lookup(g)!.vm_end - g).toBe(2 ** 30);
+    mm.mmput();
+    expect(vmm.phys.freeFrames).toBe(free0 + 1); // the page-table root too
   });
 });

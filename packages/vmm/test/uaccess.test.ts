@@ -737,16 +737,26 @@ describe("hardened usercopy (mm/usercopy.c __check_object_size, mm/slub.c __chec
     );
   });
 
-  it("a Uint8Array (a stack buffer) shorter than n is 'process stack'", () => {
+  it("a Uint8Array (a buffer of known size) shorter than n: check_copy_size WARNs and nothing is copied or zeroed", () => {
     const { vmm, mm } = machine();
     const buf = mm.mmap(0, PAGE, RW, ANON);
-    expect(oopsText(() => vmm.copy_to_user(buf, new Uint8Array(16), 17))).toMatch(
+    vmm.userWrite(buf, new Uint8Array(32).fill(0x77));
+    const small = new Uint8Array(16).fill(0xaa);
+    expect(vmm.copy_to_user(buf, small, 17)).toBe(17);
+    expect(vmm.copy_from_user(small, buf, 32)).toBe(32);
+    expect([...small]).toEqual(new Array(16).fill(0xaa)); // not copied, not zeroed
+    expect(vmm.dmesg()).toEqual([
+      "WARNING: Buffer overflow detected (16 < 17)!",
+      "WARNING: Buffer overflow detected (16 < 32)!",
+    ]);
+    expect(vmm.copy_to_user(buf, small, 16)).toBe(0);
+    // __copy_*_user skip check_copy_size: hardened usercopy catches the stack object instead.
+    expect(oopsText(() => vmm.__copy_to_user(buf, small, 17))).toMatch(
       /^usercopy: Kernel memory exposure attempt detected from process stack \(offset \d+, size 17\)!$/,
     );
-    expect(oopsText(() => vmm.copy_from_user(new Uint8Array(16), buf, 32))).toMatch(
+    expect(oopsText(() => vmm.__copy_from_user(small, buf, 32))).toMatch(
       /^usercopy: Kernel memory overwrite attempt detected to process stack \(offset \d+, size 32\)!$/,
     );
-    expect(vmm.copy_to_user(buf, new Uint8Array(16), 16)).toBe(0);
   });
 
   it("the check runs before access_ok: a bad user pointer does not hide the violation", () => {
