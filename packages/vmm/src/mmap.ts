@@ -929,8 +929,7 @@ export class MmStruct {
       tmp = this.find_vma(tmp - 1)?.vm_end ?? tmp;
       nstart = tmp;
     }
-    if (tmp < end && end <= this.taskSize)
-      throw new KernelError("ENOMEM", `address ${hex(tmp)} is not mapped`, { syscall: op });
+    // `if (!error && tmp < end) error = -ENOMEM`: a hole after the last VMA.
     if (tmp < end) throw new KernelError("ENOMEM", `address ${hex(tmp)} is not mapped`, { syscall: op });
     return 0;
   }
