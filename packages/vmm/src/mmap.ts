@@ -131,6 +131,8 @@ export interface MmapFile {
 
 /** `struct vm_area_struct`: one mapping of an address space. Its fields are the kernel's. */
 export class Vma {
+  /** The address space the VMA belongs to (`vma->vm_mm`). */
+  readonly vm_mm: MmStruct;
   /** The first address. */
   vm_start: number;
   /** One past the last address. */
@@ -153,7 +155,15 @@ export class Vma {
   anon: boolean;
 
   /** @internal */
-  constructor(start: number, end: number, flags: number, pgoff: number, file: MmapFile | undefined) {
+  constructor(
+    mm: MmStruct,
+    start: number,
+    end: number,
+    flags: number,
+    pgoff: number,
+    file: MmapFile | undefined,
+  ) {
+    this.vm_mm = mm;
     this.vm_start = start;
     this.vm_end = end;
     this.vm_flags = flags;
@@ -571,7 +581,7 @@ export class MmStruct {
   ): Vma {
     const end = start + len;
     if ((flags & MAP_FIXED) !== 0 && this.#intersects(start, end)) this.#unmapRange(op, start, end);
-    const vma = new Vma(start, end, vmFlags, pgoff, file);
+    const vma = new Vma(this, start, end, vmFlags, pgoff, file);
     if (file === undefined && (vmFlags & VM_SHARED) !== 0) {
       // shmem_zero_setup(): shared anonymous memory is a shmem file of the mapping's size ("/dev/zero (deleted)").
       const shm = new PageCacheFile(this.host.phys, { size: len, path: "/dev/zero (deleted)", dev: [0, 1] });
@@ -839,6 +849,7 @@ export class MmStruct {
   // __split_vma(): the VMA keeps [vm_start, at); a copy takes [at, vm_end).
   #split(vma: Vma, at: number): Vma {
     const tail = new Vma(
+      this,
       at,
       vma.vm_end,
       vma.vm_flags,
@@ -1018,7 +1029,7 @@ export class MmStruct {
     if (prev !== undefined) prev.vm_end = newbrk;
     else {
       const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
-      const v = new Vma(oldbrk, newbrk, flags, oldbrk / PAGE, undefined);
+      const v = new Vma(this, oldbrk, newbrk, flags, oldbrk / PAGE, undefined);
       v.name = "[heap]";
       this.#insert(v);
     }
@@ -1157,6 +1168,7 @@ export class MmStruct {
     // takes its new address's, "to increase its chance of merging".
     const unfaulted = vma.vm_file === undefined && vma.vm_ops === undefined && !vma.anon;
     const moved = new Vma(
+      this,
       dst,
       dst + newLen,
       src.vm_flags,
@@ -1443,7 +1455,7 @@ export class MmStruct {
     try {
       for (const v of this.vmas) {
         if ((v.vm_flags & VM_DONTCOPY) !== 0) continue;
-        const c = new Vma(v.vm_start, v.vm_end, v.vm_flags, v.vm_pgoff, v.vm_file);
+        const c = new Vma(child, v.vm_start, v.vm_end, v.vm_flags, v.vm_pgoff, v.vm_file);
         c.vm_page_prot = v.vm_page_prot;
         c.vm_ops = v.vm_ops;
         c.vm_private_data = v.vm_private_data;

@@ -109,8 +109,8 @@ export class Vmm {
   }
 
   /**
-   * The kernel log of this machine: the WARN lines the model's kernel code printed (e.g. check_copy_size's
-   * `Buffer overflow detected (16 < 17)!`), oldest first.
+   * The kernel log of this machine: the lines its kernel code printed ({@link printk}), e.g. check_copy_size's
+   * `WARNING: Buffer overflow detected (16 < 17)!`, oldest first.
    */
   dmesg(): readonly string[] {
     return [...this.#log];
@@ -118,7 +118,18 @@ export class Vmm {
 
   // WARN(): the kernel logs a line (and a backtrace, which the model leaves out) and goes on.
   #warn(line: string): void {
-    this.#log.push(`WARNING: ${line}`);
+    this.printk(`WARNING: ${line}`);
+  }
+
+  /**
+   * `printk()`: appends a line to this machine's kernel log ({@link dmesg}); for the kernel code of other packages
+   * (dma-device's WARNs, a driver's messages).
+   * @throws {@link @kbridge/uapi!KernelError} EINVAL for a non-string
+   */
+  printk(line: string): void {
+    if (typeof line !== "string")
+      throw new KernelError("EINVAL", `${String(line)} is not a log line`, { op: "printk" });
+    this.#log.push(line);
   }
 
   // check_copy_size(): a kernel buffer whose size the compiler knows (a Uint8Array: an array on the stack or in a
