@@ -47,7 +47,7 @@ describe("the tour", () => {
   it("shows vmm's page-table walk, a copy-on-write fault and a short copy_to_user", () => {
     const text = output().join("\n");
     expect(text).toContain("MAP_PRIVATE|MAP_ANONYMOUS) = 0x7ffff7ffd000");
-    expect(text).toMatch(/pte\[509\] @ 0x[0-9a-f]+ += 8000000000[0-9a-f]{6}  NX D A US RW P/);
+    expect(text).toMatch(/pte\[509\] @ 0x[0-9a-f]+ += 8000000000[0-9a-f]{6} {2}NX D A US RW P/);
     expect(text).toContain("read-only (NX D A US P)");
     expect(text).toContain('and the parent still reads "hello" (cow copies: 1)');
     expect(text).toContain("copy_to_user(0x7ffff7ffdfa0, kbuf, 256) = 160:");

@@ -1,0 +1,28 @@
+/**
+ * The Linux DMA API on a simulated machine (@kbridge/vmm): devices with their DMA masks and the kernel's rules for
+ * them, and coherent DMA memory with dma-direct's zone ladder, mappable into a process with dma_mmap_coherent.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  Device,
+  type DeviceKind,
+  DMA_BIT_MASK,
+  dma_coerce_mask_and_coherent,
+  dma_get_mask,
+  dma_get_required_mask,
+  dma_set_coherent_mask,
+  dma_set_mask,
+  dma_set_mask_and_coherent,
+  dma_supported,
+  ZONE_DMA_LIMIT,
+} from "./device.js";
+export {
+  DMA_MAPPING_ERROR,
+  type DmaAddr,
+  type DmaCoherent,
+  dma_alloc_coherent,
+  dma_free_coherent,
+  dma_mmap_coherent,
+} from "./direct.js";

@@ -1,0 +1,14 @@
+// The README's example runs, and prints what its comments say.
+import { expect, it } from "vitest";
+import { runReadmeExample } from "../../../test-support/readme.js";
+
+it("the README example prints what each `console.log(…); // …` comment says", async () => {
+  const { expected, printed } = runReadmeExample(
+    new URL("../README.md", import.meta.url),
+    "@kbridge/dma-device",
+    await import("../src/index.js"),
+    { "@kbridge/vmm": await import("@kbridge/vmm") },
+  );
+  expect(expected.length).toBeGreaterThanOrEqual(6);
+  expect(printed).toEqual(expected);
+});
