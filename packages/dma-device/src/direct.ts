@@ -23,7 +23,8 @@ export interface DmaCoherent {
 // The WARN_ON_ONCE sites that already fired, per machine (a WARN_ON_ONCE fires once per boot).
 const warned = new WeakMap<object, Set<string>>();
 
-function warnOnce(dev: Device, site: string, text: string): void {
+/** A `WARN_ON_ONCE`/`dev_WARN_ONCE` at `site`: logged in the machine's dmesg the first time only. @internal */
+export function warnOnce(dev: Device, site: string, text: string): void {
   let set = warned.get(dev.vmm);
   if (set === undefined) {
     set = new Set();

@@ -26,3 +26,29 @@ export {
   dma_free_coherent,
   dma_mmap_coherent,
 } from "./direct.js";
+export {
+  DMA_ATTR_SKIP_CPU_SYNC,
+  DMA_BIDIRECTIONAL,
+  DMA_FROM_DEVICE,
+  DMA_NONE,
+  DMA_TO_DEVICE,
+  type DmaDirection,
+  dma_capable,
+  dma_map_page,
+  dma_map_single,
+  dma_mapping_error,
+  dma_sync_single_for_cpu,
+  dma_sync_single_for_device,
+  dma_unmap_page,
+  dma_unmap_single,
+} from "./mapping.js";
+export {
+  IO_TLB_DEFAULT_SIZE,
+  IO_TLB_SEGSIZE,
+  IO_TLB_SHIFT,
+  IO_TLB_SIZE,
+  type SwiotlbOptions,
+  type SwiotlbStats,
+  swiotlb_init,
+  swiotlb_stats,
+} from "./swiotlb.js";
