@@ -45,6 +45,8 @@ export class Device {
   readonly kind: DeviceKind;
   /** `dev->coherent_dma_mask`. */
   coherent_dma_mask: bigint;
+  /** The bound driver's name, if any (`dev->driver->name`). */
+  driver: string | undefined;
   /** `dev->bus_dma_limit`: a limit of the bus (0: none). */
   bus_dma_limit: bigint;
   #mask: bigint | undefined; // *dev->dma_mask, or undefined for a NULL pointer
@@ -54,9 +56,10 @@ export class Device {
    * @param vmm - the machine
    * @param name - `dev_name()`, e.g. `"0000:00:04.0"`
    * @param kind - how it was created (its default masks)
+   * @param driver - the name of the driver bound to it (dma-debug's messages name it)
    * @throws {@link @kbridge/uapi!KernelError} EINVAL for a bad name or kind
    */
-  constructor(vmm: Vmm, name: string, kind: DeviceKind = "pci") {
+  constructor(vmm: Vmm, name: string, kind: DeviceKind = "pci", driver?: string) {
     if (vmm === null || typeof vmm !== "object" || typeof (vmm as Vmm).kmem !== "object")
       throw new KernelError("EINVAL", "not a Vmm", { op: "Device" });
     if (typeof name !== "string" || name === "")
@@ -68,9 +71,15 @@ export class Device {
     this.vmm = vmm;
     this.name = name;
     this.kind = kind;
+    this.driver = driver;
     this.bus_dma_limit = 0n;
     this.coherent_dma_mask = kind === "root" ? 0n : DMA_BIT_MASK(32);
     this.#mask = kind === "root" ? undefined : DMA_BIT_MASK(32);
+  }
+
+  /** `dev_driver_string()`: the bound driver's name, else the bus's ("pci", "platform"), else "". */
+  get driverString(): string {
+    return this.driver ?? (this.kind === "root" ? "" : this.kind);
   }
 
   /** `*dev->dma_mask`, or undefined while the pointer is NULL. */

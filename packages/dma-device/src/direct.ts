@@ -4,6 +4,7 @@
 
 import { KernelError } from "@kbridge/uapi";
 import { __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, type Vma } from "@kbridge/vmm";
+import { debugAdd, debugCheckUnmap } from "./debug.js";
 import { Device, DMA_BIT_MASK, ZONE_DMA_LIMIT } from "./device.js";
 
 /** `dma_addr_t`: a bus address as the device sees it (the physical address with dma-direct on x86-64). */
@@ -102,7 +103,18 @@ export function dma_alloc_coherent(dev: Device, size: number, gfp: number): DmaC
     }
     if (pfn >= 0 && coherentOk(dev, pfn * 4096, aligned)) {
       dev.vmm.phys.view(pfn * 4096, aligned).fill(0);
-      return { cpu_addr: dev.vmm.kmem.page_address(pfn), dma_handle: BigInt(pfn * 4096) };
+      const dma_handle = BigInt(pfn * 4096);
+      // debug_dma_alloc_coherent(): recorded with the size the driver asked for.
+      debugAdd({
+        dev,
+        type: "coherent",
+        dev_addr: dma_handle,
+        size,
+        direction: 0,
+        paddr: pfn * 4096,
+        mapErr: "not-applicable",
+      });
+      return { cpu_addr: dev.vmm.kmem.page_address(pfn), dma_handle };
     }
     if (pfn >= 0) phys.__free_pages(pfn, order);
     // The ladder of __dma_direct_alloc_pages(): only when a page came back above the mask.
@@ -129,6 +141,18 @@ export function dma_free_coherent(dev: Device, size: number, cpu_addr: bigint, d
     throw new KernelError("EINVAL", `dma_handle ${String(dma_handle)} is not a page-aligned bus address`, {
       op,
     });
+  // debug_dma_free_coherent(): checked against the record before the pages go.
+  let paddr: number | undefined;
+  try {
+    paddr = dev.vmm.kmem.__pa(cpu_addr);
+  } catch {
+    paddr = undefined;
+  }
+  debugCheckUnmap(
+    dev,
+    { type: "coherent", dev_addr: dma_handle, size, direction: 0, ...(paddr === undefined ? {} : { paddr }) },
+    DMA_MAPPING_ERROR,
+  );
   dev.vmm.phys.__free_pages(Number(dma_handle / 4096n), getOrder(Math.ceil(size / 4096) * 4096));
 }
 

@@ -1,10 +1,20 @@
 /**
  * The Linux DMA API on a simulated machine (@kbridge/vmm): devices with their DMA masks and the kernel's rules for
- * them, and coherent DMA memory with dma-direct's zone ladder, mappable into a process with dma_mmap_coherent.
+ * them, coherent DMA memory with dma-direct's zone ladder (mappable into a process with dma_mmap_coherent),
+ * streaming DMA with swiotlb bouncing, and dma-debug's checks with the kernel's messages.
  *
  * @packageDocumentation
  */
 
+export {
+  type DmaDebugEntry,
+  type DmaDebugStats,
+  type DmaDebugType,
+  device_release_driver,
+  dma_debug_config,
+  dma_debug_entries,
+  dma_debug_stats,
+} from "./debug.js";
 export {
   Device,
   type DeviceKind,

@@ -5,6 +5,7 @@
 
 import { KernelError } from "@kbridge/uapi";
 import { KernelOops } from "@kbridge/vmm";
+import { debugAdd, debugCheckSync, debugCheckUnmap, debugMappingError } from "./debug.js";
 import { Device } from "./device.js";
 import { DMA_MAPPING_ERROR, type DmaAddr, warnOnce } from "./direct.js";
 import { swiotlbFor } from "./swiotlb.js";
@@ -73,6 +74,29 @@ export function dma_map_page(
   dir: DmaDirection,
   attrs = 0,
 ): DmaAddr {
+  const addr = mapPage(dev, pfn, offset, size, dir, attrs);
+  // debug_dma_map_page(): a mapping that worked is recorded, its map error unchecked until dma_mapping_error().
+  if (addr !== DMA_MAPPING_ERROR)
+    debugAdd({
+      dev,
+      type: "single",
+      dev_addr: addr,
+      size,
+      direction: dir,
+      paddr: pfn * 4096 + offset,
+      mapErr: "not-checked",
+    });
+  return addr;
+}
+
+function mapPage(
+  dev: Device,
+  pfn: number,
+  offset: number,
+  size: number,
+  dir: DmaDirection,
+  attrs: number,
+): DmaAddr {
   const op = "dma_map_page";
   checkDev(op, dev);
   checkDir(op, dir);
@@ -120,6 +144,7 @@ export function dma_map_single(
 /** `dma_mapping_error(dev, addr)`: -ENOMEM (-12) for DMA_MAPPING_ERROR, else 0. */
 export function dma_mapping_error(dev: Device, addr: DmaAddr): 0 | -12 {
   checkDev("dma_mapping_error", dev);
+  debugMappingError(dev, addr);
   return addr === DMA_MAPPING_ERROR ? -12 : 0;
 }
 
@@ -135,6 +160,7 @@ export function dma_unmap_page(dev: Device, addr: DmaAddr, size: number, dir: Dm
   checkSize(op, size);
   const tlb = swiotlbFor(dev.vmm);
   if (tlb?.owns(addr)) tlb.unmap(dev, addr, size, dir, attrs);
+  debugCheckUnmap(dev, { type: "single", dev_addr: addr, size, direction: dir }, DMA_MAPPING_ERROR);
 }
 
 /** `dma_unmap_single()`: the same as {@link dma_unmap_page}. */
@@ -152,6 +178,7 @@ export function dma_sync_single_for_cpu(dev: Device, addr: DmaAddr, size: number
   checkSize(op, size);
   const tlb = swiotlbFor(dev.vmm);
   if (tlb?.owns(addr)) tlb.sync(dev, addr, size, dir, "cpu");
+  debugCheckSync(dev, addr, size, dir, true);
 }
 
 /**
@@ -170,4 +197,5 @@ export function dma_sync_single_for_device(
   checkSize(op, size);
   const tlb = swiotlbFor(dev.vmm);
   if (tlb?.owns(addr)) tlb.sync(dev, addr, size, dir, "device");
+  debugCheckSync(dev, addr, size, dir, false);
 }
