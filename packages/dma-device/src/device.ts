@@ -5,6 +5,7 @@
 
 import { KernelError } from "@kbridge/uapi";
 import type { Vmm } from "@kbridge/vmm";
+import { deviceView } from "./cache.js";
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -31,6 +32,14 @@ export const ZONE_DMA_LIMIT = 0xff_ffffn;
  */
 export type DeviceKind = "pci" | "platform" | "root";
 
+/** Options of a {@link Device}. */
+export interface DeviceOptions {
+  /** The name of the bound driver. */
+  readonly driver?: string;
+  /** Cache-coherent DMA (true by default). */
+  readonly coherent?: boolean;
+}
+
 /**
  * `struct device`, the DMA side of it, on one simulated machine ({@link @kbridge/vmm!Vmm}). `dma_mask` models the
  * kernel's pointer: `undefined` when the pointer is NULL; after `dma_coerce_mask_and_coherent` it aliases
@@ -45,6 +54,11 @@ export class Device {
   readonly kind: DeviceKind;
   /** `dev->coherent_dma_mask`. */
   coherent_dma_mask: bigint;
+  /**
+   * `dev->dma_coherent`: the device snoops the CPU caches. When false, the CPU's view of a streaming buffer and the
+   * memory the device reads are kept apart until a sync (see {@link Device.busRead}).
+   */
+  readonly dma_coherent: boolean;
   /** The bound driver's name, if any (`dev->driver->name`). */
   driver: string | undefined;
   /** `dev->bus_dma_limit`: a limit of the bus (0: none). */
@@ -56,10 +70,11 @@ export class Device {
    * @param vmm - the machine
    * @param name - `dev_name()`, e.g. `"0000:00:04.0"`
    * @param kind - how it was created (its default masks)
-   * @param driver - the name of the driver bound to it (dma-debug's messages name it)
+   * @param options - the bound driver's name (dma-debug's messages name it), and whether the device is cache-coherent
+   * (`dev_is_dma_coherent`; true by default, as every device on x86-64)
    * @throws {@link @kbridge/uapi!KernelError} EINVAL for a bad name or kind
    */
-  constructor(vmm: Vmm, name: string, kind: DeviceKind = "pci", driver?: string) {
+  constructor(vmm: Vmm, name: string, kind: DeviceKind = "pci", options: DeviceOptions = {}) {
     if (vmm === null || typeof vmm !== "object" || typeof (vmm as Vmm).kmem !== "object")
       throw new KernelError("EINVAL", "not a Vmm", { op: "Device" });
     if (typeof name !== "string" || name === "")
@@ -71,7 +86,10 @@ export class Device {
     this.vmm = vmm;
     this.name = name;
     this.kind = kind;
-    this.driver = driver;
+    if (options === null || typeof options !== "object")
+      throw new KernelError("EINVAL", "options is not an object", { op: "Device" });
+    this.driver = options.driver;
+    this.dma_coherent = options.coherent ?? true;
     this.bus_dma_limit = 0n;
     this.coherent_dma_mask = kind === "root" ? 0n : DMA_BIT_MASK(32);
     this.#mask = kind === "root" ? undefined : DMA_BIT_MASK(32);
@@ -80,6 +98,44 @@ export class Device {
   /** `dev_driver_string()`: the bound driver's name, else the bus's ("pci", "platform"), else "". */
   get driverString(): string {
     return this.driver ?? (this.kind === "root" ? "" : this.kind);
+  }
+
+  /**
+   * A bus-master read by the device of `length` bytes at bus address `addr` (dma-direct: the physical address). A
+   * non-coherent device reads memory, which holds the CPU's writes only after a sync for the device.
+   * @throws {@link @kbridge/uapi!KernelError} EIO for an address beyond the device's DMA mask (a target abort on the
+   * bus: the device cannot drive those address lines); EFAULT for an address with no RAM
+   */
+  busRead(addr: bigint, length: number): Uint8Array {
+    return deviceView(this.vmm, this.#bus("busRead", addr, length), length).slice();
+  }
+
+  /**
+   * A bus-master write by the device at bus address `addr`. A non-coherent device writes memory, which the CPU sees
+   * only after a sync for the CPU.
+   * @throws {@link @kbridge/uapi!KernelError} as {@link Device.busRead}
+   */
+  busWrite(addr: bigint, data: Uint8Array): void {
+    if (!(data instanceof Uint8Array))
+      throw new KernelError("EINVAL", "data is not a Uint8Array", { op: "busWrite" });
+    deviceView(this.vmm, this.#bus("busWrite", addr, data.length), data.length).set(data);
+  }
+
+  #bus(op: string, addr: bigint, length: number): number {
+    if (typeof addr !== "bigint" || addr < 0n || !Number.isSafeInteger(length) || length < 0)
+      throw new KernelError(
+        "EINVAL",
+        `bus address ${String(addr)} / length ${String(length)} are not valid`,
+        { op },
+      );
+    const limit = this.dma_mask ?? 0n;
+    if (addr + BigInt(Math.max(length, 1)) - 1n > limit)
+      throw new KernelError(
+        "EIO",
+        `${this.name}: target abort: bus address 0x${addr.toString(16)}+${length} is beyond the DMA mask 0x${limit.toString(16)}`,
+        { op },
+      );
+    return Number(addr);
   }
 
   /** `*dev->dma_mask`, or undefined while the pointer is NULL. */

@@ -5,6 +5,7 @@
 
 import { KernelError } from "@kbridge/uapi";
 import { KernelOops } from "@kbridge/vmm";
+import { archRelease, archSyncForCpu, archSyncForDevice } from "./cache.js";
 import { debugAdd, debugCheckSync, debugCheckUnmap, debugMappingError } from "./debug.js";
 import { Device } from "./device.js";
 import { DMA_MAPPING_ERROR, type DmaAddr, warnOnce } from "./direct.js";
@@ -113,8 +114,18 @@ function mapPage(
   const addr = BigInt(phys);
   const pool = swiotlbFor(dev.vmm);
   // dma_direct_map_page(): bounce when forced or when the device cannot reach the buffer.
-  if (pool?.force !== true && dma_capable(dev, addr, size)) return addr;
-  if (pool !== null) return pool.map(dev, phys, size, dir, attrs);
+  let bus: DmaAddr;
+  if (pool?.force !== true && dma_capable(dev, addr, size)) bus = addr;
+  else if (pool !== null) {
+    bus = pool.map(dev, phys, size, dir, attrs);
+    if (bus === DMA_MAPPING_ERROR) return bus;
+  } else bus = -1n;
+  if (bus >= 0n) {
+    // A non-coherent device: the CPU's cache lines of the buffer (or of the bounce slot) are written back.
+    if (!dev.dma_coherent && (attrs & DMA_ATTR_SKIP_CPU_SYNC) === 0)
+      archSyncForDevice(dev.vmm, Number(bus), size);
+    return bus;
+  }
   warnOnce(
     dev,
     "kernel/dma/direct.h dma_direct_map_page",
@@ -158,8 +169,12 @@ export function dma_unmap_page(dev: Device, addr: DmaAddr, size: number, dir: Dm
   checkDev(op, dev);
   checkDir(op, dir);
   checkSize(op, size);
+  // dma_direct_unmap_page(): the sync for the CPU (caches, then the bounce copy) unless SKIP_CPU_SYNC.
+  if (!dev.dma_coherent && (attrs & DMA_ATTR_SKIP_CPU_SYNC) === 0)
+    archSyncForCpu(dev.vmm, Number(addr), size, dir);
   const tlb = swiotlbFor(dev.vmm);
   if (tlb?.owns(addr)) tlb.unmap(dev, addr, size, dir, attrs);
+  if (!dev.dma_coherent) archRelease(dev.vmm, Number(addr));
   debugCheckUnmap(dev, { type: "single", dev_addr: addr, size, direction: dir }, DMA_MAPPING_ERROR);
 }
 
@@ -176,6 +191,8 @@ export function dma_sync_single_for_cpu(dev: Device, addr: DmaAddr, size: number
   checkDev(op, dev);
   checkDir(op, dir);
   checkSize(op, size);
+  // dma_direct_sync_single_for_cpu(): invalidate the caches, then the bounce copy.
+  if (!dev.dma_coherent) archSyncForCpu(dev.vmm, Number(addr), size, dir);
   const tlb = swiotlbFor(dev.vmm);
   if (tlb?.owns(addr)) tlb.sync(dev, addr, size, dir, "cpu");
   debugCheckSync(dev, addr, size, dir, true);
@@ -195,7 +212,9 @@ export function dma_sync_single_for_device(
   checkDev(op, dev);
   checkDir(op, dir);
   checkSize(op, size);
+  // dma_direct_sync_single_for_device(): the bounce copy, then write the caches back.
   const tlb = swiotlbFor(dev.vmm);
   if (tlb?.owns(addr)) tlb.sync(dev, addr, size, dir, "device");
+  if (!dev.dma_coherent) archSyncForDevice(dev.vmm, Number(addr), size);
   debugCheckSync(dev, addr, size, dir, false);
 }

@@ -23,7 +23,7 @@ import {
 function setup() {
   const vmm = new Vmm({ ram: 32 << 20 });
   dma_debug_config(vmm, { allErrors: true });
-  const dev = new Device(vmm, "0000:00:04.0", "pci", "edu");
+  const dev = new Device(vmm, "0000:00:04.0", "pci", { driver: "edu" });
   const k = vmm.kmem.kmalloc(4096);
   const pa = vmm.kmem.__pa(k);
   const hex = (n: number | bigint) => `0x${n.toString(16).padStart(16, "0")}`;
