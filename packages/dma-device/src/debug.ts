@@ -28,6 +28,8 @@ export interface DmaDebugEntry {
   readonly paddr: number;
   /** Whether dma_mapping_error() was called on it (not applicable to coherent memory). */
   mapErr: "not-applicable" | "not-checked" | "checked";
+  /** For a scatter-gather segment: the `nents` of its dma_map_sg call. */
+  readonly sgCallEnts?: number;
 }
 
 /** dma-debug's state on one machine. */
@@ -110,7 +112,14 @@ export function debugMappingError(dev: Device, addr: bigint): void {
 /** @internal check_unmap(): an unmap or free against its record, which goes */
 export function debugCheckUnmap(
   dev: Device,
-  ref: { type: DmaDebugType; dev_addr: bigint; size: number; direction: number; paddr?: number },
+  ref: {
+    type: DmaDebugType;
+    dev_addr: bigint;
+    size: number;
+    direction: number;
+    paddr?: number;
+    sgCallEnts?: number;
+  },
   mappingError: bigint,
 ): void {
   const s = state(dev.vmm);
@@ -140,6 +149,11 @@ export function debugCheckUnmap(
     errPrintk(
       dev,
       `device driver frees DMA memory with different CPU address [device address=${hex16(ref.dev_addr)}] [size=${ref.size} bytes] [cpu alloc address=0x${e.paddr.toString(16).padStart(16, "0")}] [cpu free address=0x${ref.paddr.toString(16).padStart(16, "0")}]`,
+    );
+  if (ref.sgCallEnts !== undefined && ref.type === "scatter-gather" && ref.sgCallEnts !== e.sgCallEnts)
+    errPrintk(
+      dev,
+      `device driver frees DMA sg list with different entry count [map count=${e.sgCallEnts}] [unmap count=${ref.sgCallEnts}]`,
     );
   if (ref.direction !== e.direction)
     errPrintk(

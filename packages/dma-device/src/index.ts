@@ -52,6 +52,7 @@ export {
   dma_unmap_page,
   dma_unmap_single,
 } from "./mapping.js";
+export { dma_map_sg, dma_unmap_sg, type ScatterList } from "./sg.js";
 export {
   IO_TLB_DEFAULT_SIZE,
   IO_TLB_SEGSIZE,

@@ -75,7 +75,7 @@ export function dma_map_page(
   dir: DmaDirection,
   attrs = 0,
 ): DmaAddr {
-  const addr = mapPage(dev, pfn, offset, size, dir, attrs);
+  const addr = mapUntracked(dev, pfn, offset, size, dir, attrs);
   // debug_dma_map_page(): a mapping that worked is recorded, its map error unchecked until dma_mapping_error().
   if (addr !== DMA_MAPPING_ERROR)
     debugAdd({
@@ -90,7 +90,8 @@ export function dma_map_page(
   return addr;
 }
 
-function mapPage(
+/** dma_map_page without dma-debug's record (for dma_map_sg, which records its own). @internal */
+export function mapUntracked(
   dev: Device,
   pfn: number,
   offset: number,
@@ -165,6 +166,18 @@ export function dma_mapping_error(dev: Device, addr: DmaAddr): 0 | -12 {
  * @throws {@link @kbridge/vmm!KernelOops} for a bad direction
  */
 export function dma_unmap_page(dev: Device, addr: DmaAddr, size: number, dir: DmaDirection, attrs = 0): void {
+  unmapUntracked(dev, addr, size, dir, attrs);
+  debugCheckUnmap(dev, { type: "single", dev_addr: addr, size, direction: dir }, DMA_MAPPING_ERROR);
+}
+
+/** dma_unmap_page without dma-debug's check. @internal */
+export function unmapUntracked(
+  dev: Device,
+  addr: DmaAddr,
+  size: number,
+  dir: DmaDirection,
+  attrs: number,
+): void {
   const op = "dma_unmap_page";
   checkDev(op, dev);
   checkDir(op, dir);
@@ -175,7 +188,6 @@ export function dma_unmap_page(dev: Device, addr: DmaAddr, size: number, dir: Dm
   const tlb = swiotlbFor(dev.vmm);
   if (tlb?.owns(addr)) tlb.unmap(dev, addr, size, dir, attrs);
   if (!dev.dma_coherent) archRelease(dev.vmm, Number(addr));
-  debugCheckUnmap(dev, { type: "single", dev_addr: addr, size, direction: dir }, DMA_MAPPING_ERROR);
 }
 
 /** `dma_unmap_single()`: the same as {@link dma_unmap_page}. */
