@@ -37,6 +37,21 @@ export {
   dma_mmap_coherent,
 } from "./direct.js";
 export {
+  DMA_IRQ,
+  DMA_SIZE,
+  DMA_START,
+  EDU_BAR_SIZE,
+  EDU_DMA_IRQ,
+  EDU_DMA_RUN,
+  EDU_DMA_TO_PCI,
+  EDU_STATUS_COMPUTING,
+  EDU_STATUS_IRQFACT,
+  EduDevice,
+  type EduOptions,
+  FACT_IRQ,
+  VirtualClock,
+} from "./edu.js";
+export {
   DMA_ATTR_SKIP_CPU_SYNC,
   DMA_BIDIRECTIONAL,
   DMA_FROM_DEVICE,

@@ -107,7 +107,11 @@ function run(coherent: boolean, cmds: Cmd[]): void {
 describe("streaming DMA against a reference", () => {
   it("coherent and non-coherent devices, reachable and bounced buffers: no corruption, nothing left mapped", () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.array(cmd, { minLength: 10, maxLength: 40, size: "max" }), (coherent, cmds) => run(coherent, cmds)),
+      fc.property(
+        fc.boolean(),
+        fc.array(cmd, { minLength: 10, maxLength: 40, size: "max" }),
+        (coherent, cmds) => run(coherent, cmds),
+      ),
       { numRuns: 150, seed: 0x646d61 },
     );
   }, 30_000);
