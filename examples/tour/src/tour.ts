@@ -1,4 +1,5 @@
 // The tour: each package of kbridge contributes one stop, a few printed lines computed live by the package.
+import { dmaDeviceStop } from "./stops/dma-device.js";
 import { netlinkCodecStop } from "./stops/netlink-codec.js";
 import { uapiStop } from "./stops/uapi.js";
 import { vmmStop } from "./stops/vmm.js";
@@ -10,7 +11,7 @@ export interface Stop {
 }
 
 /** The stops in order; every new package appends its own. */
-export const stops: readonly Stop[] = [uapiStop, netlinkCodecStop, vmmStop];
+export const stops: readonly Stop[] = [uapiStop, netlinkCodecStop, vmmStop, dmaDeviceStop];
 
 /** Runs every stop and hands each printed line to `print`. */
 export function runTour(print: (line: string) => void): void {

@@ -54,4 +54,15 @@ describe("the tour", () => {
     expect(text).toContain("SIGSEGV (SEGV_MAPERR) at 0x7ffff7ffe000");
     expect(text).toContain("every frame is free again: yes");
   });
+
+  it("shows dma-device's maskless device and the honest §5.3 comparison", () => {
+    const text = output().join("\n");
+    expect(text).toContain("dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32)) = -5");
+    expect(text).toContain("dma_alloc_coherent(dev, 4 MiB) = NULL");
+    expect(text).toContain("WARN_ON_ONCE(!dev->coherent_dma_mask)");
+    expect(text).toContain("then copy_to_user: 4 MiB copied, 1 user/kernel crossing per transfer");
+    expect(text).toContain("(dma_mmap_coherent): 0 bytes copied, 0 crossings");
+    expect(text).toContain("the process reads 0x5a through its mapping");
+    expect(text).toContain('is 38× slower than that, so its "15× faster" comes from');
+  });
 });
