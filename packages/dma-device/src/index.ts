@@ -18,6 +18,7 @@ export {
 export {
   Device,
   type DeviceKind,
+  type DeviceOptions,
   DMA_BIT_MASK,
   dma_coerce_mask_and_coherent,
   dma_get_mask,
