@@ -53,7 +53,14 @@ export {
   VirtualClock,
 } from "./edu.js";
 export {
+  DMA_ATTR_ALLOC_SINGLE_PAGES,
+  DMA_ATTR_FORCE_CONTIGUOUS,
+  DMA_ATTR_NO_KERNEL_MAPPING,
+  DMA_ATTR_NO_WARN,
+  DMA_ATTR_PRIVILEGED,
   DMA_ATTR_SKIP_CPU_SYNC,
+  DMA_ATTR_WEAK_ORDERING,
+  DMA_ATTR_WRITE_COMBINE,
   DMA_BIDIRECTIONAL,
   DMA_FROM_DEVICE,
   DMA_NONE,
@@ -68,7 +75,7 @@ export {
   dma_unmap_page,
   dma_unmap_single,
 } from "./mapping.js";
-export { dma_map_sg, dma_unmap_sg, type ScatterList } from "./sg.js";
+export { dma_get_sgtable, dma_map_sg, dma_unmap_sg, type ScatterList } from "./sg.js";
 export {
   IO_TLB_DEFAULT_SIZE,
   IO_TLB_SEGSIZE,

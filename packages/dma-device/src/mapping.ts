@@ -23,8 +23,22 @@ export const DMA_NONE = 3;
 /** `enum dma_data_direction`. */
 export type DmaDirection = 0 | 1 | 2 | 3;
 
-/** `DMA_ATTR_SKIP_CPU_SYNC`: map or unmap without the CPU-side sync (no bounce copy). */
+/** `DMA_ATTR_WEAK_ORDERING` (accepted; x86 orders DMA strongly anyway). */
+export const DMA_ATTR_WEAK_ORDERING = 1 << 1;
+/** `DMA_ATTR_WRITE_COMBINE` (accepted; the model has no write-combining). */
+export const DMA_ATTR_WRITE_COMBINE = 1 << 2;
+/** `DMA_ATTR_NO_KERNEL_MAPPING` (accepted; dma-direct on x86 maps the buffer anyway). */
+export const DMA_ATTR_NO_KERNEL_MAPPING = 1 << 4;
+/** `DMA_ATTR_SKIP_CPU_SYNC`: map or unmap without the CPU-side sync (no bounce copy back, no cache maintenance). */
 export const DMA_ATTR_SKIP_CPU_SYNC = 1 << 5;
+/** `DMA_ATTR_FORCE_CONTIGUOUS` (accepted; dma-direct allocations are contiguous). */
+export const DMA_ATTR_FORCE_CONTIGUOUS = 1 << 6;
+/** `DMA_ATTR_ALLOC_SINGLE_PAGES` (accepted). */
+export const DMA_ATTR_ALLOC_SINGLE_PAGES = 1 << 7;
+/** `DMA_ATTR_NO_WARN`: no "swiotlb buffer is full" message when a bounce fails. */
+export const DMA_ATTR_NO_WARN = 1 << 8;
+/** `DMA_ATTR_PRIVILEGED` (accepted). */
+export const DMA_ATTR_PRIVILEGED = 1 << 9;
 
 function checkDev(op: string, dev: unknown): Device {
   if (!(dev instanceof Device)) throw new KernelError("EINVAL", `${String(dev)} is not a Device`, { op });

@@ -102,3 +102,34 @@ export function dma_unmap_sg(
     );
   }
 }
+
+/**
+ * `dma_get_sgtable(dev, sgt, cpu_addr, dma_addr, size)` (dma_direct_get_sgtable): describes a coherent allocation as a
+ * one-entry scatter table — the frame of `dma_addr` with length PAGE_ALIGN(size) — appended to `sgt`; 0.
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL for bad arguments
+ */
+export function dma_get_sgtable(
+  dev: Device,
+  sgt: ScatterList[],
+  cpu_addr: bigint,
+  dma_addr: DmaAddr,
+  size: number,
+): 0 {
+  const op = "dma_get_sgtable";
+  checkSg(op, dev, sgt, 0);
+  if (
+    typeof cpu_addr !== "bigint" ||
+    typeof dma_addr !== "bigint" ||
+    dma_addr < 0n ||
+    dma_addr % 4096n !== 0n
+  )
+    throw new KernelError(
+      "EINVAL",
+      `cpu_addr / dma_addr ${String(dma_addr)} do not name a coherent allocation`,
+      { op },
+    );
+  if (!Number.isSafeInteger(size) || size <= 0)
+    throw new KernelError("EINVAL", `size ${String(size)} is not a positive byte count`, { op });
+  sgt.push({ pfn: Number(dma_addr / 4096n), offset: 0, length: Math.ceil(size / 4096) * 4096 });
+  return 0;
+}

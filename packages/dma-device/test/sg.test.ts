@@ -6,8 +6,10 @@ import {
   Device,
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
+  dma_alloc_coherent,
   dma_debug_config,
   dma_debug_stats,
+  dma_get_sgtable,
   dma_map_sg,
   dma_unmap_sg,
   type ScatterList,
@@ -85,5 +87,17 @@ describe("dma_map_sg", () => {
     expect(vmm.dmesg()).toEqual([
       "DMA-API: edu 0000:00:04.0: device driver frees DMA sg list with different entry count [map count=2] [unmap count=1]",
     ]);
+  });
+});
+
+describe("dma_get_sgtable", () => {
+  it("describes a coherent buffer as one entry of PAGE_ALIGN(size) at its frame", () => {
+    const vmm = new Vmm({ ram: 32 << 20 });
+    const dev = new Device(vmm, "d");
+    const c = dma_alloc_coherent(dev, 5000, GFP_KERNEL)!;
+    const sgt: ScatterList[] = [];
+    expect(dma_get_sgtable(dev, sgt, c.cpu_addr, c.dma_handle, 5000)).toBe(0);
+    expect(sgt).toEqual([{ pfn: Number(c.dma_handle / 4096n), offset: 0, length: 8192 }]);
+    expect(() => dma_get_sgtable(dev, sgt, c.cpu_addr, c.dma_handle + 1n, 5000)).toThrow(/EINVAL/);
   });
 });
