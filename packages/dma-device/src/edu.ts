@@ -95,6 +95,11 @@ export interface EduOptions {
   readonly clock?: VirtualClock;
   /** The bound driver's name. */
   readonly driver?: string;
+  /**
+   * How long a transfer takes, in virtual nanoseconds, from RUN to completion: `latencyNs + count / bytesPerNs`.
+   * edu's own is a fixed 100 ms whatever the count (the default).
+   */
+  readonly timing?: { readonly latencyNs: number; readonly bytesPerNs?: number };
 }
 
 const U32 = 0xffff_ffff;
@@ -132,6 +137,8 @@ export class EduDevice extends Device {
   #dmaCnt = 0n;
   #dmaCmd = 0n;
   readonly #buf = new Uint8Array(DMA_SIZE);
+  readonly #latency: number;
+  readonly #bytesPerNs: number;
 
   /**
    * @param vmm - the machine whose RAM the device reaches
@@ -145,6 +152,21 @@ export class EduDevice extends Device {
     if (typeof mask !== "bigint" || mask < 0n || mask >= 1n << 64n)
       throw new KernelError("EINVAL", `dma_mask ${String(mask)} is not a 64-bit mask`, { op: "EduDevice" });
     this.hwDmaMask = mask;
+    const timing = options.timing ?? { latencyNs: 100_000_000 };
+    if (
+      !Number.isSafeInteger(timing.latencyNs) ||
+      timing.latencyNs < 0 ||
+      (timing.bytesPerNs !== undefined && !(timing.bytesPerNs > 0))
+    )
+      throw new KernelError(
+        "EINVAL",
+        `timing ${JSON.stringify(timing)} is not a latency and a positive bandwidth`,
+        {
+          op: "EduDevice",
+        },
+      );
+    this.#latency = timing.latencyNs;
+    this.#bytesPerNs = timing.bytesPerNs ?? Number.POSITIVE_INFINITY;
   }
 
   /** The INTx line. */
@@ -262,7 +284,8 @@ export class EduDevice extends Device {
         else {
           if ((v & BigInt(EDU_DMA_RUN)) === 0n) return; // a command without RUN is ignored
           this.#dmaCmd = v;
-          this.clock.schedule(100_000_000, () => this.#dmaTimer());
+          const bytes = Number(this.#dmaCnt > 0xffff_ffffn ? 0xffff_ffffn : this.#dmaCnt);
+          this.clock.schedule(this.#latency + Math.ceil(bytes / this.#bytesPerNs), () => this.#dmaTimer());
         }
         return;
       }

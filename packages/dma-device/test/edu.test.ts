@@ -139,3 +139,19 @@ describe("VirtualClock", () => {
     expect(() => c.schedule(1.5, () => {})).toThrow(/EINVAL/);
   });
 });
+
+describe("timing", () => {
+  it("a latency and bandwidth model replaces edu's fixed 100 ms", () => {
+    const vmm = new Vmm({ ram: 16 << 20 });
+    const dev = new EduDevice(vmm, "0000:00:05.0", { timing: { latencyNs: 1000, bytesPerNs: 4 } });
+    dev.mmioWrite(0x80, 0x1000);
+    dev.mmioWrite(0x88, DMA_START);
+    dev.mmioWrite(0x90, 4096);
+    dev.mmioWrite(0x98, EDU_DMA_RUN);
+    dev.clock.advance(2023); // 1000 + 4096 / 4 = 2024 ns
+    expect(dev.mmioRead(0x98)).toBe(EDU_DMA_RUN);
+    dev.clock.advance(1);
+    expect(dev.mmioRead(0x98)).toBe(0);
+    expect(() => new EduDevice(vmm, "x", { timing: { latencyNs: -1 } })).toThrow(/EINVAL/);
+  });
+});
