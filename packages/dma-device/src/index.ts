@@ -75,6 +75,18 @@ export {
   dma_unmap_page,
   dma_unmap_single,
 } from "./mapping.js";
+export {
+  RING_CTRL_ENABLE,
+  RING_CTRL_IRQ,
+  RING_DESC_IRQ,
+  RING_DESC_OWN,
+  RING_DESC_SIZE,
+  RING_REG,
+  RING_STATUS_OK,
+  RING_STATUS_TARGET_ABORT,
+  RingDmaDevice,
+  type RingOptions,
+} from "./ring.js";
 export { dma_get_sgtable, dma_map_sg, dma_unmap_sg, type ScatterList } from "./sg.js";
 export {
   IO_TLB_DEFAULT_SIZE,
