@@ -96,9 +96,20 @@ export function dma_debug_entries(dev: Device): readonly DmaDebugEntry[] {
   return state(dev.vmm).entries.filter((e) => e.dev === dev);
 }
 
-/** @internal debug_dma_map_page() / debug_dma_alloc_coherent(): record a mapping */
-export function debugAdd(entry: DmaDebugEntry): void {
-  state(entry.dev.vmm).entries.push(entry);
+/**
+ * @internal debug_dma_map_page() / debug_dma_alloc_coherent() → add_dma_entry(): record a mapping, and track the
+ * cacheline it starts in (active_cacheline_insert, L1_CACHE_SHIFT 6 on x86-64): a second mapping the device may write
+ * (not DMA_TO_DEVICE) starting in the same cacheline as a live one is "cacheline tracking EEXIST, overlapping
+ * mappings aren't supported", unless mapped with DMA_ATTR_SKIP_CPU_SYNC.
+ */
+export function debugAdd(entry: DmaDebugEntry, attrs = 0): void {
+  const s = state(entry.dev.vmm);
+  const cln = Math.floor(entry.paddr / 64);
+  const overlap =
+    entry.direction !== 1 && s.entries.some((e) => e.direction !== 1 && Math.floor(e.paddr / 64) === cln);
+  s.entries.push(entry);
+  if (overlap && (attrs & (1 << 5)) === 0)
+    errPrintk(entry.dev, "cacheline tracking EEXIST, overlapping mappings aren't supported");
 }
 
 /** @internal debug_dma_mapping_error(): the first unchecked entry at that address becomes checked */

@@ -92,15 +92,18 @@ export function dma_map_page(
   const addr = mapUntracked(dev, pfn, offset, size, dir, attrs);
   // debug_dma_map_page(): a mapping that worked is recorded, its map error unchecked until dma_mapping_error().
   if (addr !== DMA_MAPPING_ERROR)
-    debugAdd({
-      dev,
-      type: "single",
-      dev_addr: addr,
-      size,
-      direction: dir,
-      paddr: pfn * 4096 + offset,
-      mapErr: "not-checked",
-    });
+    debugAdd(
+      {
+        dev,
+        type: "single",
+        dev_addr: addr,
+        size,
+        direction: dir,
+        paddr: pfn * 4096 + offset,
+        mapErr: "not-checked",
+      },
+      attrs,
+    );
   return addr;
 }
 

@@ -59,16 +59,19 @@ export function dma_map_sg(
   // debug_dma_map_sg(): one entry per segment, remembering how many the call had.
   for (let i = 0; i < nents; i++) {
     const sg = list[i]!;
-    debugAdd({
-      dev,
-      type: "scatter-gather",
-      dev_addr: sg.dma_address!,
-      size: sg.dma_length!,
-      direction: dir,
-      paddr: sg.pfn * 4096 + sg.offset,
-      mapErr: "not-applicable",
-      sgCallEnts: nents,
-    });
+    debugAdd(
+      {
+        dev,
+        type: "scatter-gather",
+        dev_addr: sg.dma_address!,
+        size: sg.dma_length!,
+        direction: dir,
+        paddr: sg.pfn * 4096 + sg.offset,
+        mapErr: "not-applicable",
+        sgCallEnts: nents,
+      },
+      attrs,
+    );
   }
   return nents;
 }

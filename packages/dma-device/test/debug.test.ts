@@ -144,3 +144,30 @@ describe("reporting", () => {
     expect(() => dma_debug_config(vmm, { numErrors: -1 })).toThrow();
   });
 });
+
+describe("cacheline tracking (add_dma_entry → active_cacheline_insert)", () => {
+  it("two mappings the device may write starting in one cacheline: EEXIST; TO_DEVICE or SKIP_CPU_SYNC: none", () => {
+    const { vmm, dev, k } = setup();
+    const a = dma_map_single(dev, k, 32, DMA_FROM_DEVICE);
+    const b = dma_map_single(dev, k + 16n, 16, DMA_TO_DEVICE); // the device only reads: not tracked
+    const c = dma_map_single(dev, k + 64n, 16, DMA_FROM_DEVICE); // the next cacheline
+    expect(vmm.dmesg()).toEqual([]);
+    const d = dma_map_single(dev, k + 32n, 16, DMA_BIDIRECTIONAL); // same first cacheline as `a`
+    expect(vmm.dmesg()).toEqual([
+      "DMA-API: edu 0000:00:04.0: cacheline tracking EEXIST, overlapping mappings aren't supported",
+    ]);
+    const e = dma_map_single(dev, k + 48n, 16, DMA_FROM_DEVICE, 1 << 5); // DMA_ATTR_SKIP_CPU_SYNC
+    expect(vmm.dmesg()).toHaveLength(1);
+    for (const [x, n, dir] of [
+      [a, 32, DMA_FROM_DEVICE],
+      [b, 16, DMA_TO_DEVICE],
+      [c, 16, DMA_FROM_DEVICE],
+      [d, 16, DMA_BIDIRECTIONAL],
+      [e, 16, DMA_FROM_DEVICE],
+    ] as const) {
+      dma_mapping_error(dev, x);
+      dma_unmap_single(dev, x, n, dir);
+    }
+    expect(dma_debug_stats(vmm).entries).toBe(0);
+  });
+});
