@@ -37,12 +37,12 @@ export function runReadmeExample(
   const bindings: string[] = [];
   for (const [name, i] of Object.keys(modules).map((n, k) => [n, k] as const)) {
     const escaped = name.replace(/[/.]/g, "\\$&");
-    const imports = new RegExp(`^import \\{([\\s\\S]*?)\\} from "${escaped}";\\n`, "m").exec(code);
+    const imports = new RegExp(`^import \\{([^}]*?)\\} from "${escaped}";\\n`, "m").exec(code);
     if (imports === null) {
       if (name === packageName) throw new Error(`the example does not import from ${packageName}`);
       continue;
     }
-    // `type X` imports vanish with the types.
+    // `type X` imports vanish with the types. (`[^}]` keeps the match inside one import statement.)
     const names = imports[1]!
       .split(",")
       .map((n) => n.trim())
