@@ -1,6 +1,7 @@
 /**
  * Linux character devices: device-number regions with fs/char_dev.c's rules (static and dynamic majors, overlaps,
- * splitting per major), cdevs made live over ranges, and /proc/devices.
+ * splitting per major), cdevs made live over ranges, /proc/devices, and the VFS's dispatch of file_operations with
+ * the errnos Linux returns when an operation is missing or misused.
  *
  * @packageDocumentation
  */
@@ -15,3 +16,28 @@ export {
   type ChrdevRegion,
   ChrdevRegistry,
 } from "./char-dev.js";
+export {
+  DEFAULT_POLLMASK,
+  ENOIOCTLCMD,
+  FIGETBSZ,
+  FIOASYNC,
+  FIOCLEX,
+  FIONBIO,
+  FIONCLEX,
+  FIOQSIZE,
+  File,
+  type FileOperations,
+  FMODE_LSEEK,
+  FMODE_READ,
+  FMODE_WRITE,
+  Inode,
+  MAX_RW_COUNT,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_RDWR,
+  O_WRONLY,
+  SEEK_CUR,
+  SEEK_END,
+  SEEK_SET,
+  Vfs,
+} from "./vfs.js";
