@@ -17,6 +17,14 @@ export {
   ChrdevRegistry,
 } from "./char-dev.js";
 export {
+  Module,
+  type ModuleDefinition,
+  ModuleLoader,
+  type ModuleState,
+  module_put,
+  try_module_get,
+} from "./module.js";
+export {
   DEFAULT_POLLMASK,
   ENOIOCTLCMD,
   FIGETBSZ,

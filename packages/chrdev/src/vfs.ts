@@ -6,6 +6,7 @@
 import { type Addr, KernelError } from "@kbridge/uapi";
 import type { MmapFile, MmStruct, Vma, Vmm } from "@kbridge/vmm";
 import type { Cdev, ChrdevRegistry } from "./char-dev.js";
+import { type Module, module_put, try_module_get } from "./module.js";
 
 /** `O_RDONLY`. */
 export const O_RDONLY = 0o0;
@@ -53,8 +54,8 @@ export const ENOIOCTLCMD = 515;
  * `copy_to_user` / `copy_from_user`. `ppos` is the file position the driver advances.
  */
 export interface FileOperations {
-  /** The module that owns the code (THIS_MODULE), if any. */
-  readonly owner?: unknown;
+  /** The module that owns the code (THIS_MODULE), if any: every open holds a reference on it. */
+  readonly owner?: Module;
   /** `->open(inode, file)`: 0 or a negative errno. */
   open?(inode: Inode, file: File): number;
   /** `->release(inode, file)`. */
@@ -105,8 +106,10 @@ export class File {
   readonly inode: Inode;
   /** Close-on-exec (an fd flag, set by FIOCLEX). */
   cloexec = false;
-  /** @internal closed */
+  /** @internal closed (the fd is gone) */
   closed = false;
+  /** @internal references: the fd and every VMA that maps the file */
+  refs = 1;
 
   /** @internal made by Vfs.open */
   constructor(inode: Inode, ops: FileOperations, flags: number) {
@@ -152,10 +155,23 @@ export class Vfs {
       throw new KernelError("EINVAL", `flags ${String(flags)} are not open flags`, { syscall: "open" });
     const cdev = inode.i_cdev ?? this.chrdevs.lookup(inode.i_rdev);
     if (cdev === undefined) return -6; // -ENXIO
+    // cdev_get(): a reference on cdev->owner; fops_get(): one on fops->owner. A module going away: -ENXIO.
+    const owner = cdev.owner as Module | undefined;
+    if (!try_module_get(owner)) return -6;
     inode.i_cdev = cdev as Cdev<FileOperations>;
-    const file = new File(inode, (cdev.ops ?? {}) as FileOperations, flags);
+    const ops = (cdev.ops ?? {}) as FileOperations;
+    if (!try_module_get(ops.owner)) {
+      module_put(owner);
+      return -6;
+    }
+    const file = new File(inode, ops, flags);
     const rc = file.f_op.open?.(inode, file) ?? 0;
-    return rc < 0 ? rc : file;
+    if (rc < 0) {
+      module_put(ops.owner);
+      module_put(owner);
+      return rc;
+    }
+    return file;
   }
 
   #live(op: string, file: unknown): File {
@@ -271,6 +287,11 @@ export class Vfs {
     const mmapFile: MmapFile = {
       readable: (f.f_mode & FMODE_READ) !== 0,
       writable: (f.f_mode & FMODE_WRITE) !== 0,
+      // The VMA holds the file (vma->vm_file), so the module stays pinned while the mapping exists.
+      get_file: () => {
+        f.refs++;
+      },
+      fput: () => this.#fput(f),
       ...(f.f_op.mmap === undefined
         ? {}
         : {
@@ -283,11 +304,21 @@ export class Vfs {
     return mm.mmap(addr, length, prot, flags, mmapFile, offset);
   }
 
-  /** `close()` → `__fput`: calls ->release once; a second close is -EBADF. */
+  /**
+   * `close()`: drops the fd's reference; the last reference (the fd and every mapping of the file) ends in `__fput`:
+   * `->release`, then the module references of the open. A second close is -EBADF.
+   */
   close(file: File): number {
     if (!(file instanceof File) || file.closed) return -9;
     file.closed = true;
-    file.f_op.release?.(file.inode, file);
+    this.#fput(file);
     return 0;
+  }
+
+  #fput(f: File): void {
+    if (--f.refs > 0) return;
+    f.f_op.release?.(f.inode, f);
+    module_put(f.f_op.owner);
+    module_put(f.inode.i_cdev?.owner as Module | undefined);
   }
 }

@@ -123,6 +123,13 @@ export interface MmapFile {
   /** The device /proc/<pid>/maps shows, `[major, minor]`. */
   readonly dev?: readonly [number, number];
   /**
+   * `get_file()`: a VMA of this file now holds a reference (mmap_region, a split, fork's copy, mremap's move). With
+   * {@link MmapFile.fput} it lets the file's owner see that a mapping keeps the file open after close().
+   */
+  get_file?(): void;
+  /** `fput()`: a VMA of this file went away (munmap, exit). */
+  fput?(): void;
+  /**
    * `f_op->mmap(file, vma)`: set `vma.vm_ops`, adjust `vma.vm_flags`, or map frames now with
    * {@link MmStruct.remap_pfn_range}. Throw a {@link @kbridge/uapi!KernelError} to refuse; mmap returns its errno.
    */
@@ -611,6 +618,7 @@ export class MmStruct {
         if (err instanceof KernelError) throw err;
         throw new KernelError("EINVAL", `f_op->mmap failed: ${String(err)}`, { syscall: op, cause: err });
       }
+      file.get_file?.(); // vma->vm_file = get_file(file)
       return vma;
     }
     this.#insert(vma);
@@ -841,6 +849,7 @@ export class MmStruct {
     for (let v = this.find_vma(start); v !== undefined && v.vm_start < end; v = this.find_vma(start)) {
       this.#zap(v.vm_start, v.vm_end, v);
       v.vm_ops?.close?.(v);
+      v.vm_file?.fput?.(); // remove_vma(): fput(vma->vm_file)
       this.vmas.splice(this.vmas.indexOf(v), 1);
     }
     this.#freeEmptyTables(start, end);
@@ -863,6 +872,7 @@ export class MmStruct {
     tail.anon = vma.anon;
     vma.vm_end = at;
     this.vmas.splice(this.vmas.indexOf(vma) + 1, 0, tail);
+    tail.vm_file?.get_file?.();
     tail.vm_ops?.open?.(tail);
     return tail;
   }
@@ -1193,6 +1203,7 @@ export class MmStruct {
     }
     this.#insert(moved);
     if (dontUnmap) {
+      moved.vm_file?.get_file?.();
       moved.vm_ops?.open?.(moved);
       // The old VMA stays with its range empty; when it moved whole, unlink_anon_vmas() makes it unfaulted again.
       if (src.vm_start === old && src.vm_end === old + len) {
@@ -1462,6 +1473,7 @@ export class MmStruct {
         c.name = v.name;
         c.anon = v.anon;
         child.vmas.push(c);
+        c.vm_file?.get_file?.();
         c.vm_ops?.open?.(c);
         if (!v.anon && (v.vm_flags & VM_PFNMAP) === 0) continue; // vma_needs_copy(): faults will fill the child
         const cow = (v.vm_flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
@@ -1507,6 +1519,7 @@ export class MmStruct {
     for (const v of [...this.vmas]) {
       this.#zap(v.vm_start, v.vm_end, v);
       v.vm_ops?.close?.(v);
+      v.vm_file?.fput?.(); // remove_vma(): fput(vma->vm_file)
     }
     this.vmas.length = 0;
     const mmu = this.host.mmu;
