@@ -17,6 +17,14 @@ export {
   ChrdevRegistry,
 } from "./char-dev.js";
 export {
+  findIoctlCollisions,
+  type IoctlArgType,
+  type IoctlCollision,
+  type IoctlCommand,
+  IoctlTable,
+} from "./ioctl.js";
+export { IOCTL_NAMES, ioctlName } from "./ioctl-names.js";
+export {
   Module,
   type ModuleDefinition,
   ModuleLoader,
