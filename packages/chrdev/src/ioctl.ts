@@ -12,11 +12,12 @@ const EFAULT = -14;
 
 /** The C layout of an ioctl argument for one ABI: `size`, and values in and out of bytes (a `@kbridge/uapi` struct). */
 export interface IoctlArgType<V> {
-  /** The layout for an ABI: its size and codecs. */
+  /** The layout for an ABI: its size and codecs (and zero-copy views, for handlers in view mode). */
   layout(abi?: typeof X86_64): {
     readonly size: number;
     encode(value: never): Uint8Array;
     decode(buf: Uint8Array): V;
+    view?(buf: Uint8Array): unknown;
   };
 }
 
@@ -33,6 +34,12 @@ export interface IoctlCommand<V = unknown> {
    * and, for `_IOR`/`_IOWR`, the value to copy back — or a negative errno.
    */
   readonly handler: (file: File, value: V | undefined, arg: number) => number | { ret: number; value?: V };
+  /**
+   * `"view"`: the handler gets a zero-copy view of the copied-in bytes (a `@kbridge/uapi` struct view) instead of a
+   * decoded value, changes it in place, and those bytes are copied back for `_IOR`/`_IOWR` — no decode or encode, the
+   * way a C driver works on its on-stack struct.
+   */
+  readonly mode?: "value" | "view";
 }
 
 /** Two commands with one number (a collision the kernel would dispatch to whichever the switch tests first). */
@@ -61,6 +68,10 @@ interface Entry {
   readonly size: number;
   readonly compat: boolean;
   readonly layout: ReturnType<IoctlArgType<unknown>["layout"]> | undefined;
+  // view mode: the kernel-side buffer and its view, reused unless a handler re-enters the same command
+  scratch: Uint8Array | undefined;
+  view: unknown;
+  busy: boolean;
 }
 
 /**
@@ -102,18 +113,35 @@ export class IoctlTable {
           `${c.name}: the number 0x${cmd.toString(16)} encodes ${size} bytes, the argument type has ${layout?.size ?? 0}`,
           { op },
         );
-      if (this.#native.has(cmd))
+      if (this.#native.has(cmd | 0))
         throw new KernelError(
           "EEXIST",
-          `${c.name} and ${this.#native.get(cmd)!.command.name} share 0x${cmd.toString(16)}`,
+          `${c.name} and ${this.#native.get(cmd | 0)!.command.name} share 0x${cmd.toString(16)}`,
           { op },
         );
-      this.#native.set(cmd, { command: c, dir, size, compat: false, layout });
+      this.#native.set(cmd | 0, this.#entry(c, dir, size, false, layout));
       // The 32-bit caller's number: the same fields with the ILP32 size (include/linux/compat.h users' habit).
       const l32 = c.arg?.layout(I386);
       const cmd32 = l32 === undefined ? cmd : _IOC(dir, _IOC_TYPE(cmd), _IOC_NR(cmd), l32.size) >>> 0;
-      this.#compat.set(cmd32, { command: c, dir, size: l32?.size ?? 0, compat: true, layout: l32 });
+      this.#compat.set(cmd32 | 0, this.#entry(c, dir, l32?.size ?? 0, true, l32));
     }
+  }
+
+  #entry(c: IoctlCommand, dir: number, size: number, compat: boolean, layout: Entry["layout"]): Entry {
+    const view = c.mode === "view" && layout !== undefined && size > 0;
+    if (view && layout.view === undefined)
+      throw new KernelError("EINVAL", `${c.name}: the argument type has no views`, { op: "IoctlTable" });
+    const scratch = view ? new Uint8Array(size) : undefined;
+    return {
+      command: c,
+      dir,
+      size,
+      compat,
+      layout,
+      scratch,
+      view: view ? layout.view!(scratch!) : undefined,
+      busy: false,
+    };
   }
 
   /** `->unlocked_ioctl(file, cmd, arg)` for 64-bit callers. */
@@ -125,8 +153,9 @@ export class IoctlTable {
     this.#dispatch(this.#compat, file, cmd, arg % 2 ** 32);
 
   #dispatch(table: Map<number, Entry>, file: File, cmd: number, arg: number): number {
-    const e = table.get(cmd >>> 0);
+    const e = table.get(cmd | 0); // int32 keys: small integers for the Map, not doubles
     if (e === undefined) return ENOIOCTLCMD;
+    if (e.scratch !== undefined && !e.busy) return this.#dispatchView(e, file, arg);
     let value: unknown;
     let buf: Uint8Array | undefined;
     if (e.size > 0) {
@@ -146,6 +175,30 @@ export class IoctlTable {
       const bytes = out === undefined ? buf : e.layout!.encode(out as never);
       if (this.vmm.copy_to_user(arg, bytes, e.size) !== 0) return EFAULT;
     }
+    return ret;
+  }
+
+  // View mode: copy in to the kernel buffer (zeroed for a read-only command, as a C driver's `= {}`), the handler
+  // works on the view, copy the same bytes out.
+  #dispatchView(e: Entry, file: File, arg: number): number {
+    const buf = e.scratch!;
+    if ((e.dir & 1) !== 0) {
+      if (this.vmm.copy_from_user(buf, arg, e.size) !== 0) return EFAULT;
+    } else buf.fill(0);
+    // The buffer is busy while the handler runs: a handler that re-enters the same command gets a fresh one
+    // (#dispatch's path). A handler that throws is a bug of the model's user: the flag is reset all the same.
+    e.busy = true;
+    let r: number | { ret: number };
+    try {
+      r = e.command.handler(file, e.view, arg);
+    } catch (err) {
+      e.busy = false;
+      throw err;
+    }
+    e.busy = false;
+    const ret = typeof r === "number" ? r : r.ret;
+    if (ret < 0) return ret;
+    if ((e.dir & 2) !== 0 && this.vmm.copy_to_user(arg, buf, e.size) !== 0) return EFAULT;
     return ret;
   }
 }
