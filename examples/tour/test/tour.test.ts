@@ -65,4 +65,16 @@ describe("the tour", () => {
     expect(text).toContain("the process reads 0x5a through its mapping");
     expect(text).toContain('is 38× slower than that, so its "15× faster" comes from');
   });
+
+  it("shows chrdev's device, ioctl and the refused rmmod while mapped", () => {
+    const text = output().join("\n");
+    expect(text).toContain('register_chrdev(0, "sensor", &fops) took the dynamic major 254');
+    expect(text).toContain("holds 2 references on the module");
+    expect(text).toContain('= 0; read() = 8: "rate=50"');
+    expect(text).toContain("ioctl(fd, 0x5401) = -25 (TCGETS means nothing to this driver: -ENOTTY)");
+    expect(text).toContain('delete_module("sensor") = -11 (Resource temporarily unavailable)');
+    expect(text).toContain(
+      'after munmap: delete_module("sensor") = 0, and /proc/devices lists 0 character devices.',
+    );
+  });
 });
