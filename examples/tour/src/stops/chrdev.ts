@@ -92,8 +92,10 @@ function lines(): string[] {
     `  holds the file, so delete_module("sensor") = ${busy} (${strerror(-busy)}) — refused, not a use-after-free`,
   );
   mm.munmap(map, 4096);
+  const gone = modules.delete_module("sensor");
+  const left = chrdevs.procDevices().trimEnd().split("\n").length - 1;
   out.push(
-    `  after munmap: delete_module("sensor") = ${modules.delete_module("sensor")}; /proc/devices no longer lists it.`,
+    `  after munmap: delete_module("sensor") = ${gone}, and /proc/devices lists ${left} character devices.`,
   );
   return out;
 }
