@@ -109,3 +109,11 @@ describe("register_chrdev and cdevs", () => {
     expect(() => r.register_chrdev(-3, "x", {})).toThrow(/EINVAL/);
   });
 });
+
+describe("register_chrdev_region with major 0", () => {
+  it("silently takes a dynamic major the caller cannot learn (the spec's note on fs/char_dev.c)", () => {
+    const r = new ChrdevRegistry();
+    expect(r.register_chrdev_region(MKDEV(0, 5), 2, "sneaky")).toBe(0);
+    expect(r.regions()).toEqual([{ major: 254, baseminor: 5, minorct: 2, name: "sneaky" }]);
+  });
+});
