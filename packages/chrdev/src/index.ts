@@ -57,3 +57,16 @@ export {
   SEEK_SET,
   Vfs,
 } from "./vfs.js";
+export {
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLPRI,
+  EPOLLRDNORM,
+  EPOLLWRNORM,
+  ERESTARTSYS,
+  PollTable,
+  poll_wait,
+  WaitQueueHead,
+} from "./wait.js";

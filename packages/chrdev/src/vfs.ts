@@ -7,6 +7,7 @@ import { type Addr, KernelError } from "@kbridge/uapi";
 import type { MmapFile, MmStruct, Vma, Vmm } from "@kbridge/vmm";
 import type { Cdev, ChrdevRegistry } from "./char-dev.js";
 import { type Module, module_put, try_module_get } from "./module.js";
+import { ERESTARTSYS, type PollTable } from "./wait.js";
 
 /** `O_RDONLY`. */
 export const O_RDONLY = 0o0;
@@ -60,14 +61,17 @@ export interface FileOperations {
   open?(inode: Inode, file: File): number;
   /** `->release(inode, file)`. */
   release?(inode: Inode, file: File): number;
-  /** `->read(file, buf, count, ppos)`. */
-  read?(file: File, buf: number, count: number, ppos: { pos: number }): number;
-  /** `->write(file, buf, count, ppos)`. */
-  write?(file: File, buf: number, count: number, ppos: { pos: number }): number;
+  /**
+   * `->read(file, buf, count, ppos)`: a count or a negative errno, or a Promise of one when the task sleeps (a
+   * {@link WaitQueueHead} wait).
+   */
+  read?(file: File, buf: number, count: number, ppos: { pos: number }): number | Promise<number>;
+  /** `->write(file, buf, count, ppos)`, like read. */
+  write?(file: File, buf: number, count: number, ppos: { pos: number }): number | Promise<number>;
   /** `->llseek(file, offset, whence)`: the new position or a negative errno. */
   llseek?(file: File, offset: number, whence: number): number;
-  /** `->poll(file)`: the ready mask. */
-  poll?(file: File): number;
+  /** `->poll(file, pt)`: the ready mask; the driver calls `poll_wait(wq, pt)` for each queue it can be woken from. */
+  poll?(file: File, pt: PollTable | undefined): number;
   /** `->unlocked_ioctl(file, cmd, arg)`. */
   unlocked_ioctl?(file: File, cmd: number, arg: number): number;
   /** `->compat_ioctl(file, cmd, arg)` for 32-bit callers. */
@@ -182,9 +186,10 @@ export class Vfs {
 
   /**
    * `read(fd, buf, count)` (vfs_read): -EBADF when not open for reading, -EINVAL without ->read, -EFAULT when the
-   * buffer fails access_ok, count cut to MAX_RW_COUNT, then the driver; a positive result moves f_pos.
+   * buffer fails access_ok, count cut to MAX_RW_COUNT, then the driver; a positive result moves f_pos. A driver that
+   * sleeps makes it a Promise; a sleep interrupted by a signal ends in -EINTR.
    */
-  read(file: File, buf: Addr, count: number): number {
+  read(file: File, buf: Addr, count: number): number | Promise<number> {
     const f = this.#live("read", file);
     if ((f.f_mode & FMODE_READ) === 0) return -9;
     if (f.f_op.read === undefined) return -22;
@@ -192,7 +197,7 @@ export class Vfs {
   }
 
   /** `write(fd, buf, count)` (vfs_write): as read, with FMODE_WRITE and ->write. */
-  write(file: File, buf: Addr, count: number): number {
+  write(file: File, buf: Addr, count: number): number | Promise<number> {
     const f = this.#live("write", file);
     if ((f.f_mode & FMODE_WRITE) === 0) return -9;
     if (f.f_op.write === undefined) return -22;
@@ -203,16 +208,20 @@ export class Vfs {
     f: File,
     buf: Addr,
     count: number,
-    op: (file: File, buf: number, count: number, ppos: { pos: number }) => number,
-  ): number {
+    op: (file: File, buf: number, count: number, ppos: { pos: number }) => number | Promise<number>,
+  ): number | Promise<number> {
     if (!Number.isSafeInteger(count) || count < 0)
       throw new KernelError("EINVAL", `count ${String(count)} is not a size_t`, { syscall: "read/write" });
     if (!this.vmm.access_ok(buf, count)) return -14;
     const n = Math.min(count, MAX_RW_COUNT);
     const ppos = { pos: f.f_pos };
     const ret = op(f, Number(buf), n, ppos);
-    if (ret > 0) f.f_pos = ppos.pos;
-    return ret;
+    const done = (r: number): number => {
+      if (r > 0) f.f_pos = ppos.pos;
+      // A sleep cut short by a signal: the syscall restarts or fails with -EINTR (no SA_RESTART in the model).
+      return r === -ERESTARTSYS ? -4 : r;
+    };
+    return typeof ret === "number" ? done(ret) : ret.then(done);
   }
 
   /** `lseek(fd, offset, whence)` (vfs_llseek): -ESPIPE without ->llseek (FMODE_LSEEK cleared), else the driver's. */
@@ -224,10 +233,13 @@ export class Vfs {
     return f.f_op.llseek(f, offset, whence);
   }
 
-  /** `poll()` (vfs_poll): the driver's mask, or DEFAULT_POLLMASK for a file without ->poll. */
-  poll(file: File): number {
+  /**
+   * `poll()` (vfs_poll): the driver's mask, or DEFAULT_POLLMASK for a file without ->poll. With a poll table the
+   * driver's queues are watched (see {@link PollTable}).
+   */
+  poll(file: File, pt?: PollTable): number {
     const f = this.#live("poll", file);
-    return f.f_op.poll?.(f) ?? DEFAULT_POLLMASK;
+    return f.f_op.poll?.(f, pt) ?? DEFAULT_POLLMASK;
   }
 
   /**
