@@ -77,7 +77,8 @@ function lines(): string[] {
   const buf = mm.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   vmm.userWrite(buf, rate_cfg.encode({ hz: 50 }));
   const rc = vfs.ioctl(f, SENSOR_SET_RATE, buf);
-  const n = vfs.read(f, buf, 64);
+  const r = vfs.read(f, buf, 64); // a Promise only when the driver sleeps; this one never does
+  const n = typeof r === "number" ? r : 0;
   out.push(
     `open("/dev/sensor") holds ${mod.refcount} references on the module (cdev owner + fops owner);`,
     `  ioctl(fd, 0x${SENSOR_SET_RATE.toString(16)} = _IOW('S', 1, 4 bytes), &{hz: 50}) = ${rc}; read() = ${n}: "${new TextDecoder().decode(vmm.userRead(buf, n)).trimEnd()}"`,
