@@ -35,6 +35,7 @@ export {
 export {
   DEFAULT_POLLMASK,
   ENOIOCTLCMD,
+  FASYNC,
   FIGETBSZ,
   FIOASYNC,
   FIOCLEX,

@@ -17,6 +17,8 @@ export const O_WRONLY = 0o1;
 export const O_RDWR = 0o2;
 /** `O_NONBLOCK`. */
 export const O_NONBLOCK = 0o4000;
+/** `FASYNC` (O_ASYNC): SIGIO on new data, set through FIOASYNC or fcntl. */
+export const FASYNC = 0o20000;
 /** `FMODE_READ`. */
 export const FMODE_READ = 0x1;
 /** `FMODE_WRITE`. */
@@ -76,6 +78,11 @@ export interface FileOperations {
   unlocked_ioctl?(file: File, cmd: number, arg: number): number;
   /** `->compat_ioctl(file, cmd, arg)` for 32-bit callers. */
   compat_ioctl?(file: File, cmd: number, arg: number): number;
+  /**
+   * `->fasync(fd, file, on)`: turn SIGIO notification on or off; 0 or a negative errno (fasync_helper's work: the VFS
+   * then sets or clears FASYNC in f_flags, as fasync_helper does).
+   */
+  fasync?(fd: number, file: File, on: boolean): number;
   /** `->mmap(file, vma)`: 0 or a negative errno (use `vma.vm_mm.remap_pfn_range` or set `vma.vm_ops`). */
   mmap?(file: File, vma: Vma): number;
 }
@@ -244,13 +251,42 @@ export class Vfs {
 
   /**
    * `ioctl(fd, cmd, arg)`: do_vfs_ioctl handles FIOCLEX, FIONCLEX, FIONBIO (an int read from user memory at `arg`),
-   * FIOASYNC, FIOQSIZE (-ENOTTY for a device) and FIGETBSZ first; everything else goes to ->unlocked_ioctl (none:
-   * -ENOTTY), whose -ENOIOCTLCMD becomes -ENOTTY.
+   * FIOASYNC (->fasync when the state changes, -ENOTTY without one), FIOQSIZE (-ENOTTY for a device) and FIGETBSZ
+   * first; everything else goes to ->unlocked_ioctl — or ->compat_ioctl for a 32-bit caller (`compat` true,
+   * compat_sys_ioctl) — whose absence is -ENOTTY and whose -ENOIOCTLCMD becomes -ENOTTY.
    */
-  ioctl(file: File, cmd: number, arg: number): number {
+  ioctl(file: File, cmd: number, arg: number, compat = false): number {
     const f = this.#live("ioctl", file);
     if (!Number.isInteger(cmd) || cmd < 0 || cmd > 0xffff_ffff)
       throw new KernelError("EINVAL", `cmd ${String(cmd)} is not an unsigned int`, { syscall: "ioctl" });
+    if (typeof compat !== "boolean")
+      throw new KernelError("EINVAL", "compat is not a boolean", { syscall: "ioctl" });
+    // compat_ptr(): a 32-bit caller's pointer is its low 32 bits.
+    const uarg = compat ? arg % 2 ** 32 : arg;
+    if (
+      cmd === FIOCLEX ||
+      cmd === FIONCLEX ||
+      cmd === FIONBIO ||
+      cmd === FIOASYNC ||
+      cmd === FIOQSIZE ||
+      cmd === FIGETBSZ
+    )
+      return this.#doVfsIoctl(f, cmd, uarg);
+    // vfs_ioctl()
+    const ops = f.f_op;
+    let ret: number;
+    if (compat) {
+      if (ops.compat_ioctl === undefined) return -25;
+      ret = ops.compat_ioctl(f, cmd, uarg);
+    } else {
+      if (ops.unlocked_ioctl === undefined) return -25;
+      ret = ops.unlocked_ioctl(f, cmd, uarg);
+    }
+    return ret === -ENOIOCTLCMD ? -25 : ret;
+  }
+
+  // do_vfs_ioctl(): the commands the VFS answers itself.
+  #doVfsIoctl(f: File, cmd: number, uarg: number): number {
     switch (cmd) {
       case FIOCLEX:
         f.cloexec = true;
@@ -259,25 +295,29 @@ export class Vfs {
         f.cloexec = false;
         return 0;
       case FIONBIO: {
-        const { ret, val } = this.vmm.get_user(arg, 4);
+        const { ret, val } = this.vmm.get_user(uarg, 4);
         if (ret !== 0) return ret;
         if (val !== 0) f.f_flags |= O_NONBLOCK;
         else f.f_flags &= ~O_NONBLOCK;
         return 0;
       }
       case FIOASYNC: {
-        const { ret } = this.vmm.get_user(arg, 4);
-        return ret; // no ->fasync in the model: the flag has no effect
+        // ioctl_fioasync()
+        const { ret, val } = this.vmm.get_user(uarg, 4);
+        if (ret !== 0) return ret;
+        const on = val !== 0;
+        if (on === ((f.f_flags & FASYNC) !== 0)) return 0;
+        if (f.f_op.fasync === undefined) return -25;
+        const rc = f.f_op.fasync(-1, f, on);
+        if (rc < 0) return rc;
+        if (on) f.f_flags |= FASYNC;
+        else f.f_flags &= ~FASYNC;
+        return 0;
       }
       case FIOQSIZE:
         return -25;
-      case FIGETBSZ:
-        return this.vmm.put_user(arg, 4096, 4);
-      default: {
-        if (f.f_op.unlocked_ioctl === undefined) return -25;
-        const ret = f.f_op.unlocked_ioctl(f, cmd, arg);
-        return ret === -ENOIOCTLCMD ? -25 : ret;
-      }
+      default: // FIGETBSZ
+        return this.vmm.put_user(uarg, 4096, 4);
     }
   }
 

@@ -148,3 +148,34 @@ describe("open", () => {
     expect(vfs.open(new Inode(MKDEV(60, 0)), O_RDONLY)).toBe(-6); // a fresh lookup fails
   });
 });
+
+describe("compat ioctl and FIOASYNC", () => {
+  it("a 32-bit caller reaches ->compat_ioctl (absent: -ENOTTY); FIOASYNC calls ->fasync when the state changes", () => {
+    const calls: string[] = [];
+    const { vmm, vfs, node, buf } = setup({
+      unlocked_ioctl: () => 1,
+      compat_ioctl: (_f, _cmd, arg) => {
+        calls.push(`compat ${arg.toString(16)}`);
+        return 2;
+      },
+      fasync: (_fd, _f, on) => {
+        calls.push(`fasync ${on}`);
+        return 0;
+      },
+    });
+    const f = opened(vfs.open(node, O_RDWR));
+    expect(vfs.ioctl(f, 0x1234, 0x1_0000_0010)).toBe(1);
+    expect(vfs.ioctl(f, 0x1234, 0x1_0000_0010, true)).toBe(2);
+    vmm.put_user(buf, 1, 4);
+    expect(vfs.ioctl(f, 0x5452, buf)).toBe(0); // FIOASYNC on
+    expect(vfs.ioctl(f, 0x5452, buf)).toBe(0); // no change: ->fasync not called again
+    vmm.put_user(buf, 0, 4);
+    expect(vfs.ioctl(f, 0x5452, buf)).toBe(0);
+    expect(calls).toEqual(["compat 10", "fasync true", "fasync false"]);
+    const { vfs: vfs2, node: node2, buf: buf2, vmm: vmm2 } = setup({});
+    const g = opened(vfs2.open(node2, O_RDWR));
+    expect(vfs2.ioctl(g, 0x1234, 0, true)).toBe(-25);
+    vmm2.put_user(buf2, 1, 4);
+    expect(vfs2.ioctl(g, 0x5452, buf2)).toBe(-25); // no ->fasync
+  });
+});
