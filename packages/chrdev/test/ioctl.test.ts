@@ -1,7 +1,7 @@
 // The ioctl framework: direction/size checks, copies through the vmm, compat callers, collisions, and every number of
 // vectors/uapi/ioctl-numbers.json decoded by name.
 import { readFileSync } from "node:fs";
-import { _IO, _IOR, _IOW, _IOWR, long, MKDEV, struct, u32 } from "@kbridge/uapi";
+import { _IO, _IOC, _IOR, _IOW, _IOWR, long, MKDEV, struct, u32 } from "@kbridge/uapi";
 import { MAP_32BIT, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, Vmm } from "@kbridge/vmm";
 import { describe, expect, it } from "vitest";
 import {
@@ -131,11 +131,15 @@ describe("IoctlTable", () => {
 });
 
 describe("ioctl names", () => {
-  it("every number of vectors/uapi/ioctl-numbers.json is decoded to its name", () => {
+  it("every number of vectors/uapi/ioctl-numbers.json is reproduced from its fields and decoded to its name", () => {
     const vector = JSON.parse(
       readFileSync(new URL("../../../vectors/uapi/ioctl-numbers.json", import.meta.url), "utf8"),
-    ) as { name: string; value: string }[];
-    for (const e of vector) expect(ioctlName(Number(e.value))?.split("/")).toContain(e.name);
+    ) as { name: string; value: string; dir: number; type: number; nr: number; size: number }[];
+    for (const e of vector) {
+      // Reproduced from its fields with _IOC, and named back from its number.
+      expect(_IOC(e.dir, e.type, e.nr, e.size) >>> 0).toBe(Number(e.value));
+      expect(ioctlName(Number(e.value))?.split("/")).toContain(e.name);
+    }
     expect(IOCTL_NAMES.size).toBe(new Set(vector.map((e) => e.value)).size);
     expect(ioctlName(0x5401)).toBe("TCGETS");
     expect(ioctlName(0x541b)).toBe("FIONREAD/SIOCINQ");

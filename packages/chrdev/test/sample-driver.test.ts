@@ -1,4 +1,4 @@
-// A sample driver end to end: a sensor module with a ring buffer of samples, an ioctl to configure it, mmap of its
+// A sample driver end to end: a sensor module with a ring buffer of samples, ioctls and write() to configure it, mmap of its
 // sample page, poll and a read that sleeps until a sample comes (or -EAGAIN with O_NONBLOCK), driven by a process
 // through a vmm address space; the module cannot be unloaded while a file is open and can after close.
 import { _IOR, _IOW, MKDEV, struct, u32 } from "@kbridge/uapi";
@@ -26,6 +26,7 @@ import {
   ModuleLoader,
   O_NONBLOCK,
   O_RDONLY,
+  O_RDWR,
   PollTable,
   poll_wait,
   Vfs,
@@ -82,6 +83,15 @@ function machine() {
             ? readSample(buf, count)
             : slept.then((r) => (r < 0 ? r : readSample(buf, count)));
         },
+        // A write sets the sampling rate from a decimal string ("250\n"), as `echo 250 > /dev/sensor` would.
+        write: (_f: File, buf: number, count: number) => {
+          const text = new Uint8Array(Math.min(count, 16));
+          if (vmm.copy_from_user(text, buf, text.length) !== 0) return -14;
+          const hz = Number.parseInt(new TextDecoder().decode(text), 10);
+          if (!(hz > 0)) return -22;
+          cfg = { ...cfg, hz };
+          return count;
+        },
         poll: (_f: File, pt) => {
           poll_wait(wq, pt);
           return ring.length > 0 ? EPOLLIN | EPOLLRDNORM : 0;
@@ -119,6 +129,15 @@ describe("the sensor driver, driven by a process", () => {
     expect(cfg()).toEqual({ hz: 100, depth: 2 });
     vmm.userWrite(ubuf, cfg_t.encode({ hz: 1, depth: 0 }));
     expect(vfs.ioctl(f, SENSOR_SET_CFG, ubuf)).toBe(-22);
+    // write(): the rate as text; a read-only open cannot write, a read-write one can.
+    vmm.userWrite(ubuf, new TextEncoder().encode("250\n"));
+    expect(vfs.write(f, ubuf, 4)).toBe(-9);
+    const w = vfs.open(node, O_RDWR) as File;
+    expect(vfs.write(w, ubuf, 4)).toBe(4);
+    expect(cfg().hz).toBe(250);
+    vmm.userWrite(ubuf, new TextEncoder().encode("abc"));
+    expect(vfs.write(w, ubuf, 3)).toBe(-22);
+    vfs.close(w);
     // Nothing to read yet: O_NONBLOCK gives -EAGAIN, and poll says not readable.
     expect(vfs.read(f, ubuf, 4)).toBe(-11);
     let woke = 0;

@@ -228,7 +228,7 @@ export class Vmm {
         if (n <= 16) {
           if (toUser) for (let i = 0; i < n; i++) ram[u + i] = arr[i]!;
           else for (let i = 0; i < n; i++) arr[i] = ram[u + i]!;
-        } else if (toUser) ram.set(arr.subarray(0, n), u);
+        } else if (toUser) ram.set(n === arr.length ? arr : arr.subarray(0, n), u);
         else arr.set(ram.subarray(u, u + n));
         this.#pages++;
         this.#copied += n;
