@@ -15,6 +15,14 @@ export const CHRDEV_MAJOR_DYN_EXT_START = 511;
 /** `CHRDEV_MAJOR_DYN_EXT_END`: … down to 384. */
 export const CHRDEV_MAJOR_DYN_EXT_END = 384;
 
+/**
+ * The char majors Documentation/admin-guide/devices.txt sets aside for LOCAL/EXPERIMENTAL USE (60-63, 120-127): a
+ * driver under development may take one statically without colliding with a real device.
+ */
+export const LOCAL_EXPERIMENTAL_CHAR_MAJORS: readonly number[] = Object.freeze([
+  60, 61, 62, 63, 120, 121, 122, 123, 124, 125, 126, 127,
+]);
+
 /** A registered range of device numbers (`struct char_device_struct`). */
 export interface ChrdevRegion {
   /** The major. */

@@ -15,6 +15,7 @@ export {
   CHRDEV_MAJOR_MAX,
   type ChrdevRegion,
   ChrdevRegistry,
+  LOCAL_EXPERIMENTAL_CHAR_MAJORS,
 } from "./char-dev.js";
 export {
   findIoctlCollisions,

@@ -2,7 +2,7 @@
 // /proc/devices (spec §4.2-4.4).
 import { MKDEV } from "@kbridge/uapi";
 import { describe, expect, it } from "vitest";
-import { Cdev, ChrdevRegistry } from "../src/index.js";
+import { Cdev, ChrdevRegistry, LOCAL_EXPERIMENTAL_CHAR_MAJORS } from "../src/index.js";
 
 describe("dynamic majors", () => {
   it("come from 254 down to 234, then 511 down to 384 (find_dynamic_major)", () => {
@@ -115,5 +115,14 @@ describe("register_chrdev_region with major 0", () => {
     const r = new ChrdevRegistry();
     expect(r.register_chrdev_region(MKDEV(0, 5), 2, "sneaky")).toBe(0);
     expect(r.regions()).toEqual([{ major: 254, baseminor: 5, minorct: 2, name: "sneaky" }]);
+  });
+});
+
+describe("the local/experimental majors (devices.txt)", () => {
+  it("are 60-63 and 120-127, outside the dynamic ranges, and free on a fresh registry", () => {
+    expect(LOCAL_EXPERIMENTAL_CHAR_MAJORS).toEqual([60, 61, 62, 63, 120, 121, 122, 123, 124, 125, 126, 127]);
+    const r = new ChrdevRegistry();
+    for (const m of LOCAL_EXPERIMENTAL_CHAR_MAJORS) expect(r.register_chrdev(m, `exp${m}`, {})).toBe(0);
+    expect(r.alloc_chrdev_region(0, 1, "dyn")).toEqual({ ret: 0, dev: MKDEV(254, 0) });
   });
 });
