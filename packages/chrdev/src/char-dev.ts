@@ -48,6 +48,14 @@ export class Cdev<Ops = unknown> {
   dev = 0;
   /** `cdev->count`, set by cdev_add. */
   count = 0;
+  /**
+   * @internal the kobject's reference count: 1 from cdev_init/cdev_alloc (dropped by cdev_del), +1 per open file
+   * (cdev_get, dropped by cdev_put in __fput). At 0 the kobject is released and cdev_purge() clears the i_cdev of the
+   * inodes that cached it.
+   */
+  kref = 1;
+  /** @internal cdev_del was called (a second one would put a reference the cdev no longer has) */
+  deleted = false;
 
   /** `cdev_init(cdev, fops)`. */
   constructor(ops: Ops, owner?: unknown) {
@@ -81,6 +89,8 @@ export class ChrdevRegistry {
   readonly #slots: ChrdevRegion[][] = Array.from({ length: CHRDEV_MAJOR_HASH_SIZE }, () => []);
   // kobj_map: live cdevs by range, looked up smallest range first.
   readonly #map: { dev: number; range: number; cdev: Cdev }[] = [];
+  // char_device_struct->cdev: the cdev __register_chrdev made for a region.
+  readonly #cdevOf = new WeakMap<ChrdevRegion, Cdev>();
 
   /** @param options - where pr_err lines go (this registry's `log` by default) */
   constructor(options: { printk?: (line: string) => void } = {}) {
@@ -205,24 +215,31 @@ export class ChrdevRegistry {
     const op = "register_chrdev";
     if (!Number.isInteger(major) || major < 0)
       throw new KernelError("EINVAL", `major ${String(major)} is not a major`, { op });
+    if (typeof name !== "string") throw new KernelError("EINVAL", "name is not a string", { op });
     const r = this.#register(major, 0, 256, name);
     if (typeof r === "number") return r;
-    const cdev = new Cdev(fops, owner);
+    // __register_chrdev(): cdev->owner = fops->owner (an explicit `owner` overrides it).
+    const cdev = new Cdev(fops, owner ?? (fops as { owner?: unknown } | null)?.owner);
     const rc = this.cdev_add(cdev, MKDEV(r.major, 0), 256);
     if (rc !== 0) {
+      cdev.kref = 0; // kobject_put(&cdev->kobj)
       this.#unregister(r.major, 0, 256);
       return rc;
     }
+    this.#cdevOf.set(r, cdev); // cd->cdev = cdev
     return major === 0 ? r.major : 0;
   }
 
-  /** `unregister_chrdev(major, name)`: releases minors 0..255 of `major` and deletes their cdev. */
+  /**
+   * `unregister_chrdev(major, name)` (`__unregister_chrdev(major, 0, 256, name)`): releases minors 0..255 of `major`
+   * and, when register_chrdev made that region, deletes its cdev (`cd->cdev`) — never a cdev someone else added.
+   */
   unregister_chrdev(major: number, name: string): void {
     void name; // the kernel ignores it too
     const cd = this.#unregister(major, 0, 256);
     if (cd === undefined) return;
-    const i = this.#map.findIndex((m) => m.dev === MKDEV(major, 0) && m.range === 256);
-    if (i >= 0) this.#map.splice(i, 1);
+    const cdev = this.#cdevOf.get(cd);
+    if (cdev !== undefined) this.cdev_del(cdev);
   }
 
   /**
@@ -246,10 +263,20 @@ export class ChrdevRegistry {
     return 0;
   }
 
-  /** `cdev_del(cdev)`: new opens of its numbers fail from now on; files already open keep their operations. */
+  /**
+   * `cdev_del(cdev)`: cdev_unmap (new lookups of its numbers fail from now on) and kobject_put. Files already open
+   * keep their operations, and an inode that cached the cdev still opens it while such a file exists; after the last
+   * close the kobject is released and cdev_purge() forgets it in every inode (opens are -ENXIO).
+   * @throws {@link @kbridge/uapi!KernelError} EINVAL for a second cdev_del of the same cdev (a refcount underflow)
+   */
   cdev_del(cdev: Cdev): void {
+    const op = "cdev_del";
+    if (!(cdev instanceof Cdev)) throw new KernelError("EINVAL", "not a Cdev", { op });
+    if (cdev.deleted) throw new KernelError("EINVAL", "the cdev was already deleted", { op });
     const i = this.#map.findIndex((m) => m.cdev === cdev);
     if (i >= 0) this.#map.splice(i, 1);
+    cdev.deleted = true;
+    if (cdev.kref > 0) cdev.kref--;
   }
 
   /** The live cdev for a device number (kobj_lookup: the smallest range that covers it), or undefined (-ENXIO). */

@@ -103,6 +103,8 @@ export class IoctlTable {
         typeof c.name !== "string"
       )
         throw new KernelError("EINVAL", "a command needs a name, a number and a handler", { op });
+      if (typeof c.cmd !== "number" || !Number.isInteger(c.cmd) || c.cmd < -(2 ** 31) || c.cmd > 0xffff_ffff)
+        throw new KernelError("EINVAL", `${c.name}: cmd ${String(c.cmd)} is not an unsigned int`, { op });
       const cmd = c.cmd >>> 0;
       const dir = _IOC_DIR(cmd);
       const size = _IOC_SIZE(cmd);
@@ -123,6 +125,14 @@ export class IoctlTable {
       // The 32-bit caller's number: the same fields with the ILP32 size (include/linux/compat.h users' habit).
       const l32 = c.arg?.layout(I386);
       const cmd32 = l32 === undefined ? cmd : _IOC(dir, _IOC_TYPE(cmd), _IOC_NR(cmd), l32.size) >>> 0;
+      // Two commands whose ILP32 numbers coincide (e.g. _IOR(t, nr, long) and _IOR(t, nr, int)) would shadow each
+      // other for 32-bit callers.
+      if (this.#compat.has(cmd32 | 0))
+        throw new KernelError(
+          "EEXIST",
+          `${c.name} and ${this.#compat.get(cmd32 | 0)!.command.name} share the 32-bit number 0x${cmd32.toString(16)}`,
+          { op },
+        );
       this.#compat.set(cmd32 | 0, this.#entry(c, dir, l32?.size ?? 0, true, l32));
     }
   }
@@ -155,7 +165,7 @@ export class IoctlTable {
   #dispatch(table: Map<number, Entry>, file: File, cmd: number, arg: number): number {
     const e = table.get(cmd | 0); // int32 keys: small integers for the Map, not doubles
     if (e === undefined) return ENOIOCTLCMD;
-    if (e.scratch !== undefined && !e.busy) return this.#dispatchView(e, file, arg);
+    if (e.scratch !== undefined) return this.#dispatchView(e, file, arg);
     let value: unknown;
     let buf: Uint8Array | undefined;
     if (e.size > 0) {
@@ -181,7 +191,11 @@ export class IoctlTable {
   // View mode: copy in to the kernel buffer (zeroed for a read-only command, as a C driver's `= {}`), the handler
   // works on the view, copy the same bytes out.
   #dispatchView(e: Entry, file: File, arg: number): number {
-    const buf = e.scratch!;
+    // A handler that re-enters the same command while the shared buffer is busy gets a fresh buffer and view (the
+    // kernel's on-stack struct is per call), never a decoded value in place of the view it expects.
+    const reentered = e.busy;
+    const buf = reentered ? new Uint8Array(e.size) : e.scratch!;
+    const view = reentered ? e.layout!.view!(buf) : e.view;
     if ((e.dir & 1) !== 0) {
       if (this.vmm.copy_from_user(buf, arg, e.size) !== 0) return EFAULT;
     } else buf.fill(0);
@@ -190,12 +204,10 @@ export class IoctlTable {
     e.busy = true;
     let r: number | { ret: number };
     try {
-      r = e.command.handler(file, e.view, arg);
-    } catch (err) {
-      e.busy = false;
-      throw err;
+      r = e.command.handler(file, view, arg);
+    } finally {
+      if (!reentered) e.busy = false;
     }
-    e.busy = false;
     const ret = typeof r === "number" ? r : r.ret;
     if (ret < 0) return ret;
     if ((e.dir & 2) !== 0 && this.vmm.copy_to_user(arg, buf, e.size) !== 0) return EFAULT;

@@ -131,8 +131,15 @@ export class File {
     this.f_mode =
       (acc === O_RDONLY || acc === O_RDWR ? FMODE_READ : 0) |
       (acc === O_WRONLY || acc === O_RDWR ? FMODE_WRITE : 0);
-    if (ops.llseek !== undefined) this.f_mode |= FMODE_LSEEK;
+    // do_dentry_open(): set before ->open, cleared after it when f_op has no ->llseek.
+    this.f_mode |= FMODE_LSEEK;
   }
+}
+
+// cdev_put(): drop the kobject reference and the module reference cdev_get took.
+function cdev_put(p: Cdev): void {
+  if (p.kref > 0) p.kref--;
+  module_put(p.owner as Module | undefined);
 }
 
 /**
@@ -164,24 +171,31 @@ export class Vfs {
     if (!(inode instanceof Inode)) throw new KernelError("EINVAL", "not an Inode", { syscall: "open" });
     if (!Number.isInteger(flags) || flags < 0)
       throw new KernelError("EINVAL", `flags ${String(flags)} are not open flags`, { syscall: "open" });
+    // cdev_purge(): a cdev whose kobject was released (cdev_del and no open file) is no longer cached.
+    if (inode.i_cdev !== undefined && inode.i_cdev.kref === 0) inode.i_cdev = undefined;
     const cdev = inode.i_cdev ?? this.chrdevs.lookup(inode.i_rdev);
     if (cdev === undefined) return -6; // -ENXIO
-    // cdev_get(): a reference on cdev->owner; fops_get(): one on fops->owner. A module going away: -ENXIO.
+    // cdev_get(): a reference on cdev->owner and on the cdev's kobject; fops_get(): one on fops->owner. A module
+    // going away: -ENXIO.
     const owner = cdev.owner as Module | undefined;
-    if (!try_module_get(owner)) return -6;
+    if (cdev.kref === 0 || !try_module_get(owner)) return -6;
+    cdev.kref++;
     inode.i_cdev = cdev as Cdev<FileOperations>;
     const ops = (cdev.ops ?? {}) as FileOperations;
     if (!try_module_get(ops.owner)) {
-      module_put(owner);
+      cdev_put(cdev);
       return -6;
     }
     const file = new File(inode, ops, flags);
-    const rc = file.f_op.open?.(inode, file) ?? 0;
-    if (rc < 0) {
+    let rc = file.f_op.open?.(inode, file) ?? 0;
+    if (rc !== 0) {
+      // chrdev_open: cdev_put; do_dentry_open's cleanup_all: WARN_ON_ONCE(error > 0) -> -EINVAL, fops_put(f->f_op).
+      if (rc > 0) rc = -22;
       module_put(ops.owner);
-      module_put(owner);
-      return rc;
+      cdev_put(cdev);
+      return rc === -ERESTARTSYS ? -4 : rc;
     }
+    if (file.f_op.llseek === undefined) file.f_mode &= ~FMODE_LSEEK;
     return file;
   }
 
@@ -220,6 +234,8 @@ export class Vfs {
     if (!Number.isSafeInteger(count) || count < 0)
       throw new KernelError("EINVAL", `count ${String(count)} is not a size_t`, { syscall: "read/write" });
     if (!this.vmm.access_ok(buf, count)) return -14;
+    // rw_verify_area(): a negative position without FMODE_UNSIGNED_OFFSET.
+    if (f.f_pos < 0) return -22;
     const n = Math.min(count, MAX_RW_COUNT);
     const ppos = { pos: f.f_pos };
     const ret = op(f, Number(buf), n, ppos);
@@ -231,12 +247,17 @@ export class Vfs {
     return typeof ret === "number" ? done(ret) : ret.then(done);
   }
 
-  /** `lseek(fd, offset, whence)` (vfs_llseek): -ESPIPE without ->llseek (FMODE_LSEEK cleared), else the driver's. */
+  /**
+   * `lseek(fd, offset, whence)` (ksys_lseek: whence > SEEK_MAX is -EINVAL first; then vfs_llseek: -ESPIPE without
+   * ->llseek (FMODE_LSEEK cleared), else the driver's).
+   */
   llseek(file: File, offset: number, whence: number): number {
     const f = this.#live("lseek", file);
-    if ((f.f_mode & FMODE_LSEEK) === 0 || f.f_op.llseek === undefined) return -29;
+    if (!Number.isSafeInteger(offset))
+      throw new KernelError("EINVAL", `offset ${String(offset)} is not an off_t`, { syscall: "lseek" });
     if (whence !== SEEK_SET && whence !== SEEK_CUR && whence !== SEEK_END && whence !== 3 && whence !== 4)
       return -22;
+    if ((f.f_mode & FMODE_LSEEK) === 0 || f.f_op.llseek === undefined) return -29;
     return f.f_op.llseek(f, offset, whence);
   }
 
@@ -259,6 +280,8 @@ export class Vfs {
     const f = this.#live("ioctl", file);
     if (!Number.isInteger(cmd) || cmd < 0 || cmd > 0xffff_ffff)
       throw new KernelError("EINVAL", `cmd ${String(cmd)} is not an unsigned int`, { syscall: "ioctl" });
+    if (!Number.isSafeInteger(arg) || arg < 0)
+      throw new KernelError("EINVAL", `arg ${String(arg)} is not an unsigned long`, { syscall: "ioctl" });
     if (typeof compat !== "boolean")
       throw new KernelError("EINVAL", "compat is not a boolean", { syscall: "ioctl" });
     // compat_ptr(): a 32-bit caller's pointer is its low 32 bits.
@@ -282,7 +305,9 @@ export class Vfs {
       if (ops.unlocked_ioctl === undefined) return -25;
       ret = ops.unlocked_ioctl(f, cmd, uarg);
     }
-    return ret === -ENOIOCTLCMD ? -25 : ret;
+    if (ret === -ENOIOCTLCMD) return -25;
+    // A sleep cut short by a signal: -EINTR at the syscall's return (no SA_RESTART in the model), as for read.
+    return ret === -ERESTARTSYS ? -4 : ret;
   }
 
   // do_vfs_ioctl(): the commands the VFS answers itself.
@@ -367,10 +392,12 @@ export class Vfs {
     return 0;
   }
 
+  // fput() / __fput(): ->release, cdev_put(inode->i_cdev), fops_put(f_op) — once.
   #fput(f: File): void {
+    if (f.refs <= 0) throw new KernelError("EBADF", "fput of a file already released", { op: "fput" });
     if (--f.refs > 0) return;
     f.f_op.release?.(f.inode, f);
+    if (f.inode.i_cdev !== undefined) cdev_put(f.inode.i_cdev);
     module_put(f.f_op.owner);
-    module_put(f.inode.i_cdev?.owner as Module | undefined);
   }
 }
