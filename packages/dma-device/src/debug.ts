@@ -157,9 +157,10 @@ export function debugCheckUnmap(
       `device driver frees DMA memory with wrong function [device address=${hex16(ref.dev_addr)}] [size=${ref.size} bytes] [mapped as ${e.type}] [unmapped as ${ref.type}]`,
     );
   else if (e.type === "coherent" && ref.paddr !== undefined && ref.paddr !== e.paddr)
+    // "0x%pa": %pa prints its own 0x and 16 digits (lib/vsprintf.c special_hex_number), so the kernel shows 0x0x.
     errPrintk(
       dev,
-      `device driver frees DMA memory with different CPU address [device address=${hex16(ref.dev_addr)}] [size=${ref.size} bytes] [cpu alloc address=0x${e.paddr.toString(16).padStart(16, "0")}] [cpu free address=0x${ref.paddr.toString(16).padStart(16, "0")}]`,
+      `device driver frees DMA memory with different CPU address [device address=${hex16(ref.dev_addr)}] [size=${ref.size} bytes] [cpu alloc address=0x0x${e.paddr.toString(16).padStart(16, "0")}] [cpu free address=0x0x${ref.paddr.toString(16).padStart(16, "0")}]`,
     );
   if (ref.sgCallEnts !== undefined && ref.type === "scatter-gather" && ref.sgCallEnts !== e.sgCallEnts)
     errPrintk(

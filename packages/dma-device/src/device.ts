@@ -224,15 +224,20 @@ export function dma_set_mask_and_coherent(dev: Device, mask: bigint): 0 | -5 {
  * dma_set_mask_and_coherent — how a driver gives a bare device a mask.
  */
 export function dma_coerce_mask_and_coherent(dev: Device, mask: bigint): 0 | -5 {
-  checkDev("dma_coerce_mask_and_coherent", dev).aliasMask();
+  const op = "dma_coerce_mask_and_coherent";
+  checkDev(op, dev);
+  checkMask(op, mask); // before the pointer changes: a bad argument changes nothing
+  dev.aliasMask();
   return dma_set_mask_and_coherent(dev, mask);
 }
 
 /**
- * `dma_get_mask(dev)`: `*dev->dma_mask`, or DMA_BIT_MASK(32) when the pointer is NULL (include/linux/dma-mapping.h).
+ * `dma_get_mask(dev)`: `*dev->dma_mask`, or DMA_BIT_MASK(32) when the pointer is NULL or the mask is 0
+ * (include/linux/dma-mapping.h: `if (dev->dma_mask && *dev->dma_mask)`).
  */
 export function dma_get_mask(dev: Device): bigint {
-  return checkDev("dma_get_mask", dev).dma_mask ?? DMA_BIT_MASK(32);
+  const mask = checkDev("dma_get_mask", dev).dma_mask;
+  return mask === undefined || mask === 0n ? DMA_BIT_MASK(32) : mask;
 }
 
 /**

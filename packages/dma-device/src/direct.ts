@@ -148,11 +148,13 @@ export function dma_free_coherent(dev: Device, size: number, cpu_addr: bigint, d
   } catch {
     paddr = undefined;
   }
-  debugCheckUnmap(
-    dev,
-    { type: "coherent", dev_addr: dma_handle, size, direction: 0, ...(paddr === undefined ? {} : { paddr }) },
-    DMA_MAPPING_ERROR,
-  );
+  // debug_dma_free_coherent() returns without a check for a cpu_addr that is neither vmalloc nor a linear address.
+  if (paddr !== undefined)
+    debugCheckUnmap(
+      dev,
+      { type: "coherent", dev_addr: dma_handle, size, direction: 0, paddr },
+      DMA_MAPPING_ERROR,
+    );
   dev.vmm.phys.__free_pages(Number(dma_handle / 4096n), getOrder(Math.ceil(size / 4096) * 4096));
 }
 

@@ -67,9 +67,15 @@ const minNotZero = (a: bigint, b: bigint): bigint => (a === 0n ? b : b === 0n ? 
  * `min_not_zero(*dev->dma_mask, dev->bus_dma_limit)`.
  */
 export function dma_capable(dev: Device, addr: DmaAddr, size: number): boolean {
+  const op = "dma_capable";
+  checkDev(op, dev);
+  checkSize(op, size);
+  if (typeof addr !== "bigint" || addr < 0n || addr > DMA_MAPPING_ERROR)
+    throw new KernelError("EINVAL", `bus address ${String(addr)} is not a dma_addr_t`, { op });
   const mask = dev.dma_mask;
-  if (mask === undefined) return false;
-  const end = addr + BigInt(size === 0 ? 0 : size - 1);
+  if (mask === undefined || addr === DMA_MAPPING_ERROR) return false;
+  // dma_addr_t end = addr + size - 1: 64-bit arithmetic, so a 0-byte buffer at bus address 0 ends at ~0.
+  const end = BigInt.asUintN(64, addr + BigInt(size) - 1n);
   return end <= minNotZero(mask, dev.bus_dma_limit);
 }
 
@@ -147,7 +153,7 @@ export function mapUntracked(
   warnOnce(
     dev,
     "kernel/dma/direct.h dma_direct_map_page",
-    `${dev.name}: DMA addr 0x${addr.toString(16)}+${size} overflow (mask ${dev.dma_mask.toString(16)}, bus limit ${dev.bus_dma_limit.toString(16)}).`,
+    `${dev.name}: DMA addr 0x${addr.toString(16).padStart(16, "0")}+${size} overflow (mask ${dev.dma_mask.toString(16)}, bus limit ${dev.bus_dma_limit.toString(16)}).`,
   );
   return DMA_MAPPING_ERROR;
 }

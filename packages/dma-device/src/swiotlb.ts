@@ -6,7 +6,7 @@
 import { KernelError } from "@kbridge/uapi";
 import { __GFP_DMA32, KernelOops, type Vmm } from "@kbridge/vmm";
 import type { Device } from "./device.js";
-import { DMA_MAPPING_ERROR, type DmaAddr } from "./direct.js";
+import { DMA_MAPPING_ERROR, type DmaAddr, warnOnce } from "./direct.js";
 
 /** `IO_TLB_SHIFT` (11). */
 export const IO_TLB_SHIFT = 11;
@@ -62,24 +62,25 @@ export class Swiotlb {
   constructor(vmm: Vmm, size: number, force: boolean) {
     this.vmm = vmm;
     this.force = force;
-    // swiotlb_init_remap(): memblock_alloc_low() of the size, halved (to a multiple of a segment) down to 1 MiB on
-    // failure. The model's allocator hands out at most 4 MiB contiguous (MAX_PAGE_ORDER), below 4 GiB (GFP_DMA32).
+    // swiotlb_init_remap(): memblock_alloc_low() of the size (tried first whatever it is), halved with
+    // ALIGN(nslabs >> 1, IO_TLB_SEGSIZE) on failure while above IO_TLB_MIN_SLABS (1 MiB). The model's allocator
+    // hands out at most 4 MiB contiguous (MAX_PAGE_ORDER), below 4 GiB (GFP_DMA32).
+    const seg = IO_TLB_SIZE * IO_TLB_SEGSIZE;
     let bytes = size;
     let pfn = -1;
     let order = 0;
-    for (
-      ;
-      bytes >= 1 << 20;
-      bytes = Math.floor(bytes / 2 / (IO_TLB_SIZE * IO_TLB_SEGSIZE)) * IO_TLB_SIZE * IO_TLB_SEGSIZE
-    ) {
+    for (;;) {
       order = Math.ceil(Math.log2(bytes / 4096));
-      if (order > 10) continue;
-      try {
-        pfn = vmm.phys.alloc_pages(__GFP_DMA32, order);
-        break;
-      } catch {
-        // smaller
+      if (order <= 10) {
+        try {
+          pfn = vmm.phys.alloc_pages(__GFP_DMA32, order);
+          break;
+        } catch {
+          // smaller
+        }
       }
+      if (bytes <= 1 << 20) break;
+      bytes = Math.ceil(bytes / 2 / seg) * seg;
     }
     if (pfn < 0)
       throw new KernelError("ENOMEM", "cannot allocate a swiotlb pool of at least 1 MiB below 4 GiB", {
@@ -163,10 +164,20 @@ export class Swiotlb {
     void dir;
     const addr = BigInt(tlb);
     const mask = dev.dma_mask ?? 0n;
-    if (addr + BigInt(size - 1) > mask) {
+    // swiotlb_map(): the slot must be dma_capable() — under min_not_zero(*dev->dma_mask, dev->bus_dma_limit) — or
+    // the slots go again (with SKIP_CPU_SYNC) and dev_WARN_ONCE.
+    const limit =
+      mask === 0n
+        ? dev.bus_dma_limit
+        : dev.bus_dma_limit === 0n || mask < dev.bus_dma_limit
+          ? mask
+          : dev.bus_dma_limit;
+    if (addr + BigInt(size - 1) > limit) {
       this.#release(idx);
-      dev.vmm.printk(
-        `WARNING: ${dev.name}: swiotlb addr 0x${addr.toString(16)}+${size} overflow (mask ${mask.toString(16)}, bus limit ${dev.bus_dma_limit.toString(16)}).`,
+      warnOnce(
+        dev,
+        "kernel/dma/swiotlb.c swiotlb_map",
+        `${dev.name}: swiotlb addr 0x${addr.toString(16).padStart(16, "0")}+${size} overflow (mask ${mask.toString(16)}, bus limit ${dev.bus_dma_limit.toString(16)}).`,
       );
       return DMA_MAPPING_ERROR;
     }
@@ -187,13 +198,18 @@ export class Swiotlb {
   // swiotlb_bounce(): between the buffer and the slot; a length past the mapping WARNs and is clamped.
   #bounce(dev: Device, addr: DmaAddr, size: number, toDevice: boolean): void {
     const idx = this.#slot(addr);
-    const orig = this.#orig[idx]!;
-    if (orig === INVALID) return;
+    if (this.#orig[idx]! === INVALID) return;
+    // tlb_offset: where in its slot the synced range starts (a sync of part of a mapping); no min_align_mask, so
+    // swiotlb_align_offset() is 0.
+    const tlbOffset = Number(addr) & (IO_TLB_SIZE - 1);
+    const orig = this.#orig[idx]! + tlbOffset;
+    const alloc = this.#allocSize[idx]! - tlbOffset;
     let n = size;
-    const alloc = this.#allocSize[idx]!;
     if (n > alloc) {
-      dev.vmm.printk(
-        `WARNING: ${dev.name}: Buffer overflow detected. Allocation size: ${alloc}. Mapping size: ${size}.`,
+      warnOnce(
+        dev,
+        "kernel/dma/swiotlb.c swiotlb_bounce",
+        `${dev.name}: Buffer overflow detected. Allocation size: ${alloc}. Mapping size: ${size}.`,
       );
       n = alloc;
     }
@@ -251,12 +267,20 @@ const pools = new WeakMap<Vmm, Swiotlb | null>();
 export function swiotlb_init(vmm: Vmm, options: SwiotlbOptions = {}): SwiotlbStats {
   if (pools.get(vmm))
     throw new KernelError("EEXIST", "this machine has a swiotlb pool already", { op: "swiotlb_init" });
+  if (options === null || typeof options !== "object")
+    throw new KernelError("EINVAL", "options is not an object", { op: "swiotlb_init" });
   const size = options.size ?? IO_TLB_DEFAULT_SIZE;
   if (!Number.isSafeInteger(size) || size < IO_TLB_SIZE * IO_TLB_SEGSIZE)
     throw new KernelError("EINVAL", `pool size ${String(size)} is less than one segment (256 KiB)`, {
       op: "swiotlb_init",
     });
-  const pool = new Swiotlb(vmm, size, options.force ?? false);
+  if (options.force !== undefined && typeof options.force !== "boolean")
+    throw new KernelError("EINVAL", `force ${String(options.force)} is not a boolean`, {
+      op: "swiotlb_init",
+    });
+  // setup_io_tlb_npages(): nslabs = ALIGN(nslabs, IO_TLB_SEGSIZE) — the pool is whole segments.
+  const seg = IO_TLB_SIZE * IO_TLB_SEGSIZE;
+  const pool = new Swiotlb(vmm, Math.ceil(size / seg) * seg, options.force ?? false);
   pools.set(vmm, pool);
   return pool.stats();
 }

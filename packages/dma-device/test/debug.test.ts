@@ -94,7 +94,7 @@ describe("each error class", () => {
     dma_free_coherent(dev, 4096, c.cpu_addr + 4096n, c.dma_handle);
     const pa = vmm.kmem.__pa(c.cpu_addr);
     expect(vmm.dmesg()).toEqual([
-      `DMA-API: edu 0000:00:04.0: device driver frees DMA memory with different CPU address [device address=${hex(c.dma_handle)}] [size=4096 bytes] [cpu alloc address=${hex(pa)}] [cpu free address=${hex(pa + 4096)}]`,
+      `DMA-API: edu 0000:00:04.0: device driver frees DMA memory with different CPU address [device address=${hex(c.dma_handle)}] [size=4096 bytes] [cpu alloc address=0x${hex(pa)}] [cpu free address=0x${hex(pa + 4096)}]`,
     ]);
   });
 

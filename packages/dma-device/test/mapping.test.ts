@@ -159,7 +159,7 @@ describe("without a pool", () => {
     expect(pfn * 4096).toBeGreaterThanOrEqual(16 << 20);
     expect(dma_map_page(isa, pfn, 0, 100, DMA_TO_DEVICE)).toBe(DMA_MAPPING_ERROR);
     expect(vmm.dmesg()).toEqual([
-      `WARNING: kernel/dma/direct.h dma_direct_map_page: isa: DMA addr 0x${(pfn * 4096).toString(16)}+100 overflow (mask ffffff, bus limit 0).`,
+      `WARNING: kernel/dma/direct.h dma_direct_map_page: isa: DMA addr 0x${(pfn * 4096).toString(16).padStart(16, "0")}+100 overflow (mask ffffff, bus limit 0).`,
     ]);
   });
 
