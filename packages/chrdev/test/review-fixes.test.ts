@@ -8,7 +8,7 @@ import {
   Cdev,
   ChrdevRegistry,
   ERESTARTSYS,
-  File,
+  type File,
   type FileOperations,
   Inode,
   type IoctlCommand,
@@ -20,24 +20,7 @@ import {
   SEEK_SET,
   Vfs,
 } from "../src/index.js";
-
-function setup(fops: FileOperations) {
-  const vmm = new Vmm({ ram: 16 << 20 });
-  const mm = vmm.mm_alloc();
-  vmm.switch_mm(mm);
-  const chrdevs = new ChrdevRegistry();
-  const cdev = new Cdev(fops);
-  chrdevs.cdev_add(cdev, MKDEV(60, 0), 1);
-  const vfs = new Vfs(vmm, chrdevs);
-  const node = new Inode(MKDEV(60, 0));
-  const buf = mm.mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-  return { vmm, mm, chrdevs, cdev, vfs, node, buf };
-}
-
-const opened = (v: File | number): File => {
-  if (!(v instanceof File)) throw new Error(`open failed: ${v}`);
-  return v;
-};
+import { opened, setup } from "./device-node.js";
 
 describe("cdev lifetime (cdev_del + cdev_purge)", () => {
   it("a cached i_cdev opens while a file is open, and is forgotten after the last close (-ENXIO)", () => {

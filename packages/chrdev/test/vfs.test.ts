@@ -1,11 +1,9 @@
 // The VFS rules for a character device (spec §4.4-4.5): missing methods, misuse, open modes, ioctl pre-dispatch,
 // mmap checks, cdev_del with an open file.
 import { MKDEV } from "@kbridge/uapi";
-import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, type Vma, Vmm } from "@kbridge/vmm";
+import { MAP_SHARED, PROT_READ, PROT_WRITE, type Vma, type Vmm } from "@kbridge/vmm";
 import { describe, expect, it } from "vitest";
 import {
-  Cdev,
-  ChrdevRegistry,
   DEFAULT_POLLMASK,
   ENOIOCTLCMD,
   FIGETBSZ,
@@ -20,26 +18,8 @@ import {
   O_RDWR,
   O_WRONLY,
   SEEK_SET,
-  Vfs,
 } from "../src/index.js";
-
-function setup(fops: FileOperations) {
-  const vmm = new Vmm({ ram: 16 << 20 });
-  const mm = vmm.mm_alloc();
-  vmm.switch_mm(mm);
-  const chrdevs = new ChrdevRegistry();
-  const cdev = new Cdev(fops);
-  chrdevs.cdev_add(cdev, MKDEV(60, 0), 1);
-  const vfs = new Vfs(vmm, chrdevs);
-  const node = new Inode(MKDEV(60, 0));
-  const buf = mm.mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-  return { vmm, mm, chrdevs, cdev, vfs, node, buf };
-}
-
-const opened = (v: File | number): File => {
-  if (!(v instanceof File)) throw new Error(`open failed: ${v}`);
-  return v;
-};
+import { opened, setup } from "./device-node.js";
 
 describe("an empty file_operations", () => {
   it("open succeeds; read/write -EINVAL; ioctl -ENOTTY; lseek -ESPIPE; poll DEFAULT_POLLMASK; mmap ENODEV", () => {
