@@ -16,3 +16,27 @@ export {
   capName,
 } from "./cred.js";
 export * from "./net/netlink/af-netlink.js";
+export {
+  type FileObject,
+  Kernel,
+  type KernelOptions,
+  OpenFile,
+  SIGINT,
+  SIGKILL,
+  SIGPIPE,
+  SIGTERM,
+  type SpawnOptions,
+  Task,
+  type TraceEntry,
+} from "./kernel.js";
+export {
+  MODULE_NAME_LEN,
+  O_CLOEXEC,
+  POLLNVAL,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCKADDR_STORAGE_SIZE,
+  Syscalls,
+  UIO_MAXIOV,
+} from "./syscalls.js";
+export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit } from "./libc.js";

@@ -1160,6 +1160,7 @@ export class AfNetlink {
     if (!Number.isInteger(len) || len < 0) {
       throw new KernelError("EINVAL", `buffer length ${String(len)} is not a size`, { op: "recvmsg" });
     }
+    if (sk.released) return { result: -9, flags: 0, cmsgs: [] };
     if (flags & MSG_OOB) return { result: EOPNOTSUPP, flags: 0, cmsgs: [] };
     sk.maxRecvmsgLen = Math.min(Math.max(sk.maxRecvmsgLen, len), NLMSG_RECVMSG_MAX);
     // skb_recv_datagram(): the pending error, then the queue, then wait.

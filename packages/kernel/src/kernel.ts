@@ -1,0 +1,322 @@
+// The simulated machine: one kernel with its memory (vmm), character devices and modules (chrdev), the netlink
+// socket layer, and the tasks that run on it — kernel/fork.c, kernel/exit.c and the file table of fs/file.c
+// as far as the system calls of this package need them.
+
+import { ChrdevRegistry, type File, Inode, ModuleLoader, Vfs, type WaitQueueHead } from "@kbridge/chrdev";
+import { errnoName, KernelError, strerror } from "@kbridge/uapi";
+import { type MmStruct, Vmm } from "@kbridge/vmm";
+import { Cred } from "./cred.js";
+import { AfNetlink, type NetlinkCaller, type NetlinkSock } from "./net/netlink/af-netlink.js";
+import { Syscalls } from "./syscalls.js";
+
+/** `SIGINT` (2). */
+export const SIGINT = 2;
+/** `SIGKILL` (9). */
+export const SIGKILL = 9;
+/** `SIGTERM` (15). */
+export const SIGTERM = 15;
+/** `SIGPIPE` (13). */
+export const SIGPIPE = 13;
+
+/** What a file descriptor refers to: a netlink socket or an open character device. */
+export type FileObject =
+  | { readonly kind: "netlink"; readonly sock: NetlinkSock }
+  | { readonly kind: "chrdev"; readonly file: File; readonly path: string };
+
+/** An open file description (`struct file`) shared by the descriptors that refer to it (after fork or dup). */
+export class OpenFile {
+  /** What it is. */
+  readonly object: FileObject;
+  /** `f_flags` that can change after open (O_NONBLOCK). */
+  flags: number;
+  /** Descriptors (in every task) that refer to it. */
+  refs = 1;
+
+  /** @internal */
+  constructor(object: FileObject, flags: number) {
+    this.object = object;
+    this.flags = flags;
+  }
+}
+
+/** How a task is created by {@link Kernel.spawn}. */
+export interface SpawnOptions {
+  /** The command name (`comm`, at most 15 characters shown). */
+  readonly comm?: string;
+  /** User id (0 by default). */
+  readonly uid?: number;
+  /** Group id (the uid by default). */
+  readonly gid?: number;
+  /** Effective capabilities; by default all for uid 0, none otherwise. */
+  readonly caps?: Iterable<number>;
+}
+
+/** A process (one thread: pid = tgid): credentials, an fd table and an address space. */
+export class Task {
+  /** The process id. */
+  readonly pid: number;
+  /** The thread-group id (= pid: one thread per process). */
+  readonly tgid: number;
+  /** The parent's pid (0 for a spawned task). */
+  readonly ppid: number;
+  /** `comm`. */
+  readonly comm: string;
+  /** The credentials. */
+  cred: Cred;
+  /** The address space. */
+  readonly mm: MmStruct;
+  /** The descriptor table: index = fd. */
+  readonly fds: (OpenFile | undefined)[] = [];
+  /** Descriptors with FD_CLOEXEC. */
+  readonly cloexec = new Set<number>();
+  /** Signals sent and not yet delivered. */
+  readonly pending = new Set<number>();
+  /** The exit code once it exited. */
+  exitCode: number | undefined;
+  /** @internal the queues the task sleeps on */
+  readonly sleepingOn = new Set<WaitQueueHead>();
+  /** @internal what a signal interrupts besides those queues (poll) */
+  readonly interrupts = new Set<() => void>();
+
+  /** @internal */
+  constructor(pid: number, ppid: number, comm: string, cred: Cred, mm: MmStruct) {
+    this.pid = pid;
+    this.tgid = pid;
+    this.ppid = ppid;
+    this.comm = comm;
+    this.cred = cred;
+    this.mm = mm;
+  }
+
+  /** Whether the task has exited. */
+  get exited(): boolean {
+    return this.exitCode !== undefined;
+  }
+
+  /** The task as af_netlink sees `current`. */
+  get caller(): NetlinkCaller {
+    return { tgid: this.tgid, pid: this.pid, cred: this.cred };
+  }
+}
+
+/** What {@link Kernel} is booted with. */
+export interface KernelOptions {
+  /** `get_random_u32()`: a uniform u32 source (port ids); a seeded generator by default, so runs repeat. */
+  readonly random?: () => number;
+  /** RAM in bytes (64 MiB by default). */
+  readonly ram?: number;
+  /** The first pid handed out (1000 by default). */
+  readonly firstPid?: number;
+  /** CONFIG_MODULE_FORCE_UNLOAD. */
+  readonly forceUnload?: boolean;
+}
+
+// xorshift32: a deterministic default for get_random_u32().
+function seeded(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+/** A line of the system-call trace. */
+export interface TraceEntry {
+  /** The calling task. */
+  readonly pid: number;
+  /** The system call. */
+  readonly name: string;
+  /** The arguments as strace prints them. */
+  readonly args: readonly string[];
+  /** The return value (negative errno for an error). */
+  readonly ret: number;
+  /** The strace line: `socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = 3` or `… = -1 EFAULT (Bad address)`. */
+  readonly text: string;
+}
+
+/**
+ * One simulated machine and its kernel. It owns every piece of state: two kernels share nothing.
+ *
+ * @example
+ * ```ts
+ * const k = new Kernel();
+ * const t = k.spawn({ comm: "ip" });
+ * k.sys.socket(t, 16, 3, 0); // 3
+ * ```
+ */
+export class Kernel {
+  /** Memory: frames, page tables, address spaces, uaccess. */
+  readonly vmm: Vmm;
+  /** Device numbers and cdevs. */
+  readonly chrdevs: ChrdevRegistry;
+  /** Loaded modules. */
+  readonly modules: ModuleLoader;
+  /** The VFS dispatch of character devices. */
+  readonly vfs: Vfs;
+  /** The netlink socket layer. */
+  readonly netlink: AfNetlink;
+  /** The system calls. */
+  readonly sys: Syscalls;
+  /** `get_random_u32()`. */
+  readonly random: () => number;
+  /** devtmpfs: `/dev/<name>` nodes by path. */
+  readonly devtmpfs = new Map<string, Inode>();
+  /** The live tasks by pid. */
+  readonly tasks = new Map<number, Task>();
+  /** The system-call trace, oldest first (see {@link Kernel.traceText}). */
+  readonly trace: TraceEntry[] = [];
+  #nextPid: number;
+  #ino = 4000;
+
+  /** @throws {@link @kbridge/uapi!KernelError} EINVAL for bad options */
+  constructor(options: KernelOptions = {}) {
+    if (options.random !== undefined && typeof options.random !== "function")
+      throw new KernelError("EINVAL", "random is not a function", { op: "Kernel" });
+    const first = options.firstPid ?? 1000;
+    if (!Number.isInteger(first) || first < 1 || first > 4194304)
+      throw new KernelError("EINVAL", `first pid ${String(first)} is not 1..4194304`, { op: "Kernel" });
+    this.#nextPid = first;
+    this.random = options.random ?? seeded(0x6b627267);
+    this.vmm = new Vmm({ ram: options.ram ?? 64 * 1024 * 1024 });
+    this.chrdevs = new ChrdevRegistry();
+    this.modules = new ModuleLoader({ forceUnload: options.forceUnload ?? false });
+    this.vfs = new Vfs(this.vmm, this.chrdevs);
+    this.netlink = new AfNetlink({ random: this.random, nextIno: () => ++this.#ino });
+    this.sys = new Syscalls(this);
+  }
+
+  /**
+   * A new process with an empty address space and no descriptors, as if exec'ed by a shell running as `uid`.
+   * @throws {@link @kbridge/uapi!KernelError} EINVAL for a bad id or capability; ENOMEM without memory
+   */
+  spawn(options: SpawnOptions = {}): Task {
+    const uid = options.uid ?? 0;
+    const cred = new Cred({ uid, gid: options.gid ?? uid, ...(options.caps && { caps: options.caps }) });
+    const t = new Task(this.#nextPid++, 0, (options.comm ?? "task").slice(0, 15), cred, this.vmm.mm_alloc());
+    this.tasks.set(t.pid, t);
+    return t;
+  }
+
+  /**
+   * `fork()`: a child with the parent's credentials, a copy-on-write copy of its address space and its descriptors
+   * (sharing the open files).
+   * @throws {@link @kbridge/uapi!KernelError} ESRCH for a task that exited
+   */
+  fork(parent: Task): Task {
+    this.#live(parent, "fork");
+    const child = new Task(this.#nextPid++, parent.pid, parent.comm, parent.cred, parent.mm.fork());
+    parent.fds.forEach((f, fd) => {
+      if (f === undefined) return;
+      f.refs++;
+      child.fds[fd] = f;
+    });
+    for (const fd of parent.cloexec) child.cloexec.add(fd);
+    this.tasks.set(child.pid, child);
+    this.record(parent, "fork", [], child.pid);
+    return child;
+  }
+
+  /**
+   * `exit(code)` (do_exit): closes every descriptor (the last reference to a file releases it: sockets, devices,
+   * module references), tears down the address space (its frames go back) and removes the task.
+   * @throws {@link @kbridge/uapi!KernelError} ESRCH for a task that already exited
+   */
+  exit(task: Task, code = 0): void {
+    this.#live(task, "exit");
+    if (!Number.isInteger(code)) throw new KernelError("EINVAL", `exit code ${String(code)} is not an int`);
+    // Whatever it sleeps in ends first (with EINTR), then its files and memory go.
+    task.exitCode = code & 0xff;
+    this.#interrupt(task);
+    task.fds.forEach((_, fd) => this.closeFd(task, fd));
+    task.mm.mmput();
+    this.tasks.delete(task.pid);
+    this.record(task, "exit_group", [String(code)], 0);
+  }
+
+  /**
+   * `kill(pid, sig)`: marks the signal pending; a task sleeping interruptibly wakes with EINTR. SIGKILL ends it.
+   * Returns 0 or -ESRCH.
+   */
+  kill(task: Task, sig: number): number {
+    if (!Number.isInteger(sig) || sig < 1 || sig > 64)
+      throw new KernelError("EINVAL", `signal ${String(sig)} is not 1..64`, { op: "kill" });
+    if (task.exited) return -3;
+    if (sig === SIGKILL) {
+      this.exit(task, 128 + SIGKILL);
+      return 0;
+    }
+    task.pending.add(sig);
+    this.#interrupt(task);
+    return 0;
+  }
+
+  #interrupt(task: Task): void {
+    for (const wq of task.sleepingOn) wq.signal();
+    task.sleepingOn.clear();
+    for (const f of [...task.interrupts]) f();
+  }
+
+  /**
+   * `mknod /dev/<name>` in devtmpfs: a node for device number `devt`, found by `open("/dev/<name>")`.
+   * @throws {@link @kbridge/uapi!KernelError} EEXIST for a taken name, EINVAL for a bad name
+   */
+  mknod(name: string, devt: number): Inode {
+    if (typeof name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(name))
+      throw new KernelError("EINVAL", `device name ${JSON.stringify(name)} is not a plain file name`, { op: "mknod" });
+    const path = `/dev/${name}`;
+    if (this.devtmpfs.has(path)) throw new KernelError("EEXIST", `${path} exists`, { op: "mknod" });
+    const inode = new Inode(devt);
+    this.devtmpfs.set(path, inode);
+    return inode;
+  }
+
+  /** Removes `/dev/<name>` (0, or -ENOENT). */
+  unlinkDev(name: string): number {
+    return this.devtmpfs.delete(`/dev/${name}`) ? 0 : -2;
+  }
+
+  /** @internal installs an open file at the lowest free descriptor */
+  installFd(task: Task, f: OpenFile): number {
+    let fd = 0;
+    while (task.fds[fd] !== undefined) fd++;
+    task.fds[fd] = f;
+    return fd;
+  }
+
+  /** @internal drops descriptor `fd`: the last reference releases the object. Returns 0 or -EBADF. */
+  closeFd(task: Task, fd: number): number {
+    const f = task.fds[fd];
+    if (f === undefined) return -9;
+    task.fds[fd] = undefined;
+    task.cloexec.delete(fd);
+    if (--f.refs > 0) return 0;
+    if (f.object.kind === "netlink") this.netlink.release(f.object.sock);
+    else this.vfs.close(f.object.file);
+    return 0;
+  }
+
+  /** @internal appends a trace line */
+  record(task: Task, name: string, args: readonly string[], ret: number): void {
+    let text = `${name}(${args.join(", ")}) = `;
+    if (ret < 0 && ret >= -4095) text += `-1 ${errnoName(-ret) ?? String(-ret)} (${strerror(-ret)})`;
+    else text += String(ret);
+    this.trace.push({ pid: task.pid, name, args, ret, text });
+  }
+
+  /** The trace as strace prints it with `-f`: `[pid 1000] socket(…) = 3`, one line per call (the last `n`). */
+  traceText(n = this.trace.length): string {
+    return this.trace
+      .slice(-n)
+      .map((e) => `[pid ${e.pid}] ${e.text}`)
+      .join("\n");
+  }
+
+  #live(task: Task, op: string): void {
+    if (!(task instanceof Task)) throw new KernelError("EINVAL", "not a Task", { op });
+    if (task.exited) throw new KernelError("ESRCH", `task ${task.pid} has exited`, { op });
+  }
+}

@@ -1,0 +1,875 @@
+// The system-call layer: every argument that is a pointer is a user address in the calling task's address space,
+// and every byte crosses through copy_from_user / copy_to_user (accounted by the vmm), as net/socket.c
+// (__sys_socket, __sys_bind, ___sys_sendmsg, ____sys_recvmsg, move_addr_to_kernel/user, put_cmsg),
+// fs/read_write.c, fs/ioctl.c, fs/open.c, mm/mmap.c and kernel/module/main.c do it. Each call appends an
+// strace-like line to the kernel's trace.
+
+import { O_NONBLOCK } from "@kbridge/chrdev";
+import { nlmsgFlagNames } from "@kbridge/netlink-codec";
+import { type Addr, get16, get32, KernelError, put32, utf8Decode } from "@kbridge/uapi";
+import { MAP_ANONYMOUS } from "@kbridge/vmm";
+import { CAP_SYS_MODULE } from "./cred.js";
+import type { Kernel, Task } from "./kernel.js";
+import { OpenFile } from "./kernel.js";
+import {
+  AF_NETLINK,
+  MSG_CTRUNC,
+  MSG_DONTWAIT,
+  type NetlinkRecv,
+  type NetlinkSock,
+  SOL_NETLINK,
+  SOL_SOCKET,
+  type SockaddrNl,
+} from "./net/netlink/af-netlink.js";
+
+const EPERM = -1;
+const ENOENT = -2;
+const EINTR = -4;
+const EBADF = -9;
+const EFAULT = -14;
+const EINVAL = -22;
+const ENOTTY = -25;
+const ESPIPE = -29;
+const ENODEV = -19;
+const ENOTSOCK = -88;
+const EMSGSIZE = -90;
+const ENOPROTOOPT = -92;
+const EAFNOSUPPORT = -97;
+const ENOBUFS = -105;
+
+/** `SOCK_NONBLOCK` (O_NONBLOCK, 0o4000). */
+export const SOCK_NONBLOCK = 0o4000;
+/** `SOCK_CLOEXEC` (O_CLOEXEC, 0o2000000). */
+export const SOCK_CLOEXEC = 0o2000000;
+/** `O_CLOEXEC` (0o2000000). */
+export const O_CLOEXEC = 0o2000000;
+/** `sizeof(struct sockaddr_storage)`: 128, the most an address may be. */
+export const SOCKADDR_STORAGE_SIZE = 128;
+/** `UIO_MAXIOV`: 1024 iovecs at most. */
+export const UIO_MAXIOV = 1024;
+/** `MODULE_NAME_LEN`: 56. */
+export const MODULE_NAME_LEN = 56;
+/** `POLLNVAL` (0x20): the fd is not open. */
+export const POLLNVAL = 0x20;
+
+const MAX_RW_COUNT = 0x7ffff000;
+const SCM_RIGHTS = 1;
+const SCM_CREDENTIALS = 2;
+
+const AF_NAMES: Readonly<Record<number, string>> = { 0: "AF_UNSPEC", 1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK" };
+const SOCK_NAMES: Readonly<Record<number, string>> = { 1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 5: "SOCK_SEQPACKET" };
+const NETLINK_NAMES = [
+  "NETLINK_ROUTE",
+  "NETLINK_UNUSED",
+  "NETLINK_USERSOCK",
+  "NETLINK_FIREWALL",
+  "NETLINK_SOCK_DIAG",
+  "NETLINK_NFLOG",
+  "NETLINK_XFRM",
+  "NETLINK_SELINUX",
+  "NETLINK_ISCSI",
+  "NETLINK_AUDIT",
+  "NETLINK_FIB_LOOKUP",
+  "NETLINK_CONNECTOR",
+  "NETLINK_NETFILTER",
+  "NETLINK_IP6_FW",
+  "NETLINK_DNRTMSG",
+  "NETLINK_KOBJECT_UEVENT",
+  "NETLINK_GENERIC",
+];
+const NLOPT_NAMES = [
+  "",
+  "NETLINK_ADD_MEMBERSHIP",
+  "NETLINK_DROP_MEMBERSHIP",
+  "NETLINK_PKTINFO",
+  "NETLINK_BROADCAST_ERROR",
+  "NETLINK_NO_ENOBUFS",
+  "NETLINK_RX_RING",
+  "NETLINK_TX_RING",
+  "NETLINK_LISTEN_ALL_NSID",
+  "NETLINK_LIST_MEMBERSHIPS",
+  "NETLINK_CAP_ACK",
+  "NETLINK_EXT_ACK",
+  "NETLINK_GET_STRICT_CHK",
+];
+const MSG_NAMES: readonly [number, string][] = [
+  [0x1, "MSG_OOB"],
+  [0x2, "MSG_PEEK"],
+  [0x8, "MSG_CTRUNC"],
+  [0x20, "MSG_TRUNC"],
+  [0x40, "MSG_DONTWAIT"],
+  [0x100, "MSG_WAITALL"],
+];
+
+const hex = (v: number) => `0x${v.toString(16)}`;
+const named = (table: Readonly<Record<number, string>> | readonly string[], v: number) =>
+  (table as Record<number, string>)[v] || String(v);
+function msgFlags(f: number): string {
+  if (f === 0) return "0";
+  const out: string[] = [];
+  let rest = f;
+  for (const [bit, name] of MSG_NAMES) {
+    if (f & bit) {
+      out.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest) out.push(hex(rest));
+  return out.join("|");
+}
+function fmtSockaddr(a: Uint8Array, len: number): string {
+  if (len < 2) return "{}";
+  const fam = get16(a, 0, true);
+  if (fam !== AF_NETLINK || len < 12) return `{sa_family=${named(AF_NAMES, fam)}}`;
+  return `{sa_family=AF_NETLINK, nl_pid=${get32(a, 4, true)}, nl_groups=${get32(a, 8, true).toString(16).padStart(8, "0")}}`;
+}
+function fmtNlmsg(b: Uint8Array): string {
+  if (b.length < 16) return `"${b.length} bytes"`;
+  const flags = get16(b, 6, true);
+  const names = nlmsgFlagNames(flags).join("|") || "0";
+  return `[{nlmsg_len=${get32(b, 0, true)}, nlmsg_type=${hex(get16(b, 4, true))}, nlmsg_flags=${names}, nlmsg_seq=${get32(b, 8, true)}, nlmsg_pid=${get32(b, 12, true)}}${b.length > 16 ? ", ..." : ""}]`;
+}
+
+interface Iov {
+  readonly base: number;
+  readonly len: number;
+}
+
+/** A kernel address as a JS number (user addresses below 2^53). */
+function addr(v: bigint): number {
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+}
+
+/**
+ * The system calls of one {@link Kernel}. Each takes the calling task first; pointers are user addresses in its
+ * address space. They return what the kernel returns to user space (a count, an fd, 0) or a negative errno, and a
+ * Promise for a call that sleeps (a blocking recvmsg or read with nothing to read).
+ */
+export class Syscalls {
+  readonly #k: Kernel;
+
+  /** @internal */
+  constructor(kernel: Kernel) {
+    this.#k = kernel;
+  }
+
+  #enter(t: Task, op: string): void {
+    if (t === null || typeof t !== "object" || t.exited === undefined)
+      throw new KernelError("EINVAL", "not a Task", { syscall: op });
+    if (t.exited) throw new KernelError("ESRCH", `task ${t.pid} has exited`, { syscall: op });
+    if (this.#k.vmm.current !== t.mm) this.#k.vmm.switch_mm(t.mm);
+  }
+
+  #int(op: string, name: string, v: unknown): number {
+    if (typeof v !== "number" || !Number.isInteger(v))
+      throw new KernelError("EINVAL", `${name} ${String(v)} is not an integer`, { syscall: op });
+    return v;
+  }
+
+  #done<T extends number>(t: Task, name: string, args: () => string[], ret: T | Promise<T>): T | Promise<T> {
+    if (ret instanceof Promise) {
+      return ret.then((r) => {
+        this.#k.record(t, name, args(), r);
+        return r;
+      });
+    }
+    this.#k.record(t, name, args(), ret);
+    return ret;
+  }
+
+  #copyIn(src: number, n: number): Uint8Array | number {
+    const b = new Uint8Array(n);
+    if (n > 0 && this.#k.vmm.copy_from_user(b, src, n) !== 0) return EFAULT;
+    return b;
+  }
+
+  #copyOut(dst: number, b: Uint8Array): number {
+    if (b.length > 0 && this.#k.vmm.copy_to_user(dst, b, b.length) !== 0) return EFAULT;
+    return 0;
+  }
+
+  #getInt(p: number): number | undefined {
+    const r = this.#k.vmm.get_user(p, 4);
+    return r.ret === 0 ? (Number(r.val) | 0) : undefined;
+  }
+
+  #putInt(p: number, v: number): number {
+    return this.#k.vmm.put_user(p, v >>> 0, 4);
+  }
+
+  #sock(t: Task, fd: number): NetlinkSock | number {
+    const f = t.fds[fd];
+    if (f === undefined) return EBADF;
+    return f.object.kind === "netlink" ? f.object.sock : ENOTSOCK;
+  }
+
+  // move_addr_to_kernel()
+  #addrIn(uaddr: number, ulen: number): Uint8Array | number {
+    if (ulen < 0 || ulen > SOCKADDR_STORAGE_SIZE) return EINVAL;
+    const b = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    if (ulen === 0) return b;
+    const got = this.#copyIn(uaddr, ulen);
+    if (typeof got === "number") return got;
+    b.set(got);
+    return b;
+  }
+
+  // move_addr_to_user(): at most *ulen bytes of the address, then *ulen = its real length.
+  #addrOut(kaddr: Uint8Array, uaddr: number, ulenPtr: number): number {
+    const len = this.#getInt(ulenPtr);
+    if (len === undefined) return EFAULT;
+    const n = Math.min(len, kaddr.length);
+    if (n < 0) return EINVAL;
+    if (n > 0 && this.#copyOut(uaddr, kaddr.subarray(0, n)) !== 0) return EFAULT;
+    return this.#putInt(ulenPtr, kaddr.length) === 0 ? 0 : EFAULT;
+  }
+
+  #nl(a: Uint8Array): SockaddrNl {
+    return { family: get16(a, 0, true), portid: get32(a, 4, true), groups: get32(a, 8, true) };
+  }
+
+  #nlBytes(a: SockaddrNl): Uint8Array {
+    const b = new Uint8Array(12);
+    b[0] = a.family & 0xff;
+    b[1] = a.family >> 8;
+    put32(b, 4, a.portid, true);
+    put32(b, 8, a.groups, true);
+    return b;
+  }
+
+  /** `socket(domain, type, protocol)`: AF_NETLINK only (EAFNOSUPPORT for the others), SOCK_NONBLOCK/SOCK_CLOEXEC. */
+  socket(t: Task, domain: number, type: number, protocol: number): number {
+    this.#enter(t, "socket");
+    for (const [n, v] of [["domain", domain], ["type", type], ["protocol", protocol]] as const) this.#int("socket", n, v);
+    const args = () => {
+      const extra = [type & SOCK_NONBLOCK ? "SOCK_NONBLOCK" : "", type & SOCK_CLOEXEC ? "SOCK_CLOEXEC" : ""].filter(Boolean);
+      const ty = [named(SOCK_NAMES, type & 0xf), ...extra].join("|");
+      const proto = domain === AF_NETLINK ? named(NETLINK_NAMES, protocol) : String(protocol);
+      return [named(AF_NAMES, domain), ty, proto];
+    };
+    const ret = ((): number => {
+      const flags = type & ~0xf;
+      if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return EINVAL;
+      if (domain < 0 || domain >= 46) return EAFNOSUPPORT;
+      if ((type & 0xf) < 1 || (type & 0xf) >= 11) return EINVAL;
+      if (domain !== AF_NETLINK) return EAFNOSUPPORT;
+      const sk = this.#k.netlink.socket(type & 0xf, protocol, t.caller);
+      if (typeof sk === "number") return sk;
+      const fd = this.#k.installFd(t, new OpenFile({ kind: "netlink", sock: sk }, flags & SOCK_NONBLOCK ? O_NONBLOCK : 0));
+      if (flags & SOCK_CLOEXEC) t.cloexec.add(fd);
+      return fd;
+    })();
+    return this.#done(t, "socket", args, ret) as number;
+  }
+
+  #addrCall(t: Task, op: "bind" | "connect", fd: number, uaddr: Addr, addrlen: number): number {
+    this.#enter(t, op);
+    this.#int(op, "fd", fd);
+    this.#int(op, "addrlen", addrlen);
+    const p = Number(uaddr);
+    let shown = hex(p);
+    const ret = ((): number => {
+      const sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
+      const a = this.#addrIn(p, addrlen);
+      if (typeof a === "number") return a;
+      shown = fmtSockaddr(a, addrlen);
+      return op === "bind"
+        ? this.#k.netlink.bind(sk, this.#nl(a), addrlen, t.caller)
+        : this.#k.netlink.connect(sk, this.#nl(a), addrlen, t.caller);
+    })();
+    return this.#done(t, op, () => [String(fd), shown, String(addrlen)], ret) as number;
+  }
+
+  /** `bind(fd, addr, addrlen)`. */
+  bind(t: Task, fd: number, uaddr: Addr, addrlen: number): number {
+    return this.#addrCall(t, "bind", fd, uaddr, addrlen);
+  }
+
+  /** `connect(fd, addr, addrlen)`. */
+  connect(t: Task, fd: number, uaddr: Addr, addrlen: number): number {
+    return this.#addrCall(t, "connect", fd, uaddr, addrlen);
+  }
+
+  #nameCall(t: Task, op: "getsockname" | "getpeername", fd: number, uaddr: Addr, ulen: Addr): number {
+    this.#enter(t, op);
+    this.#int(op, "fd", fd);
+    let shown = hex(Number(uaddr));
+    const ret = ((): number => {
+      const sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
+      const a = this.#nlBytes(this.#k.netlink.getname(sk, op === "getpeername"));
+      const r = this.#addrOut(a, Number(uaddr), Number(ulen));
+      if (r === 0) shown = fmtSockaddr(a, 12);
+      return r;
+    })();
+    return this.#done(t, op, () => [String(fd), shown, "[12]"], ret) as number;
+  }
+
+  /** `getsockname(fd, addr, addrlen*)`. */
+  getsockname(t: Task, fd: number, uaddr: Addr, ulen: Addr): number {
+    return this.#nameCall(t, "getsockname", fd, uaddr, ulen);
+  }
+
+  /** `getpeername(fd, addr, addrlen*)`. */
+  getpeername(t: Task, fd: number, uaddr: Addr, ulen: Addr): number {
+    return this.#nameCall(t, "getpeername", fd, uaddr, ulen);
+  }
+
+  /** `setsockopt(fd, level, optname, optval, optlen)`: SOL_NETLINK options and SO_RCVBUF/SO_SNDBUF. */
+  setsockopt(t: Task, fd: number, level: number, optname: number, optval: Addr, optlen: number): number {
+    this.#enter(t, "setsockopt");
+    for (const [n, v] of [["fd", fd], ["level", level], ["optname", optname], ["optlen", optlen]] as const)
+      this.#int("setsockopt", n, v);
+    let val: number | undefined;
+    const ret = ((): number => {
+      const sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
+      if (optlen < 0) return EINVAL;
+      if (level !== SOL_NETLINK && level !== SOL_SOCKET) return ENOPROTOOPT;
+      if (level === SOL_SOCKET && optlen < 4) return EINVAL;
+      let v = 0;
+      if (optlen >= 4) {
+        const got = this.#getInt(Number(optval));
+        if (got === undefined) return EFAULT;
+        v = got;
+        val = v;
+      }
+      return this.#k.netlink.setsockopt(sk, level, optname, v, optlen, t.caller);
+    })();
+    const args = () => [
+      String(fd),
+      level === SOL_NETLINK ? "SOL_NETLINK" : level === SOL_SOCKET ? "SOL_SOCKET" : String(level),
+      level === SOL_NETLINK ? named(NLOPT_NAMES, optname) : optname === 8 ? "SO_RCVBUF" : optname === 7 ? "SO_SNDBUF" : String(optname),
+      val === undefined ? hex(Number(optval)) : `[${val}]`,
+      String(optlen),
+    ];
+    return this.#done(t, "setsockopt", args, ret) as number;
+  }
+
+  /** `getsockopt(fd, level, optname, optval, optlen*)`. */
+  getsockopt(t: Task, fd: number, level: number, optname: number, optval: Addr, optlenPtr: Addr): number {
+    this.#enter(t, "getsockopt");
+    for (const [n, v] of [["fd", fd], ["level", level], ["optname", optname]] as const) this.#int("getsockopt", n, v);
+    let shown = hex(Number(optval));
+    const ret = ((): number => {
+      const sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
+      if (level !== SOL_NETLINK && level !== SOL_SOCKET) return ENOPROTOOPT;
+      const len = this.#getInt(Number(optlenPtr));
+      if (len === undefined) return EFAULT;
+      const r = this.#k.netlink.getsockopt(sk, level, optname, len);
+      if (typeof r === "number") return r;
+      if (this.#copyOut(Number(optval), r.value) !== 0) return EFAULT;
+      if (this.#putInt(Number(optlenPtr), r.optlen) !== 0) return EFAULT;
+      shown = `[${Array.from(r.value).join(", ")}]`;
+      return 0;
+    })();
+    return this.#done(t, "getsockopt", () => [String(fd), String(level), String(optname), shown, hex(Number(optlenPtr))], ret) as number;
+  }
+
+  // import_iovec(): the iovec array from the user, each checked with access_ok; the total capped at MAX_RW_COUNT.
+  #iovecs(iovPtr: number, iovlen: number): Iov[] | number {
+    if (iovlen > UIO_MAXIOV) return EMSGSIZE;
+    const raw = this.#copyIn(iovPtr, iovlen * 16);
+    if (typeof raw === "number") return raw;
+    const out: Iov[] = [];
+    let total = 0;
+    const dv = new DataView(raw.buffer);
+    for (let i = 0; i < iovlen; i++) {
+      const base = addr(dv.getBigUint64(i * 16, true));
+      const len64 = dv.getBigInt64(i * 16 + 8, true);
+      if (len64 < 0n) return EINVAL;
+      let len = len64 > BigInt(MAX_RW_COUNT) ? MAX_RW_COUNT : Number(len64);
+      if (len > MAX_RW_COUNT - total) len = MAX_RW_COUNT - total;
+      if (!this.#k.vmm.access_ok(base, len)) return EFAULT;
+      total += len;
+      out.push({ base, len });
+    }
+    return out;
+  }
+
+  #gather(iovs: readonly Iov[]): (dst: Uint8Array) => number {
+    return (dst) => {
+      let off = 0;
+      for (const v of iovs) {
+        if (v.len === 0) continue;
+        if (this.#k.vmm.copy_from_user(dst.subarray(off, off + v.len), v.base, v.len) !== 0) return EFAULT;
+        off += v.len;
+      }
+      return 0;
+    };
+  }
+
+  #scatter(t: Task, iovs: readonly Iov[]): (src: Uint8Array) => number {
+    return (src) => {
+      // The copy can run after a sleep, when another task's address space may be loaded.
+      if (this.#k.vmm.current !== t.mm) this.#k.vmm.switch_mm(t.mm);
+      let off = 0;
+      for (const v of iovs) {
+        if (off >= src.length) break;
+        const n = Math.min(v.len, src.length - off);
+        if (n > 0 && this.#k.vmm.copy_to_user(v.base, src.subarray(off, off + n), n) !== 0) return EFAULT;
+        off += n;
+      }
+      return 0;
+    };
+  }
+
+  // __scm_send() for a netlink socket: SOL_SOCKET messages are checked; SCM_RIGHTS is for AF_UNIX only.
+  #scmSend(t: Task, ctl: Uint8Array): number {
+    let off = 0;
+    while (off + 16 <= ctl.length) {
+      const len = Number(new DataView(ctl.buffer, ctl.byteOffset).getBigUint64(off, true));
+      if (len < 16 || off + len > ctl.length) return EINVAL;
+      const level = get32(ctl, off + 8, true) | 0;
+      const type = get32(ctl, off + 12, true) | 0;
+      if (level === SOL_SOCKET) {
+        if (type === SCM_RIGHTS) return EINVAL;
+        if (type !== SCM_CREDENTIALS) return EINVAL;
+        if (len !== 16 + 12) return EINVAL;
+        const pid = get32(ctl, off + 16, true);
+        const uid = get32(ctl, off + 20, true);
+        const gid = get32(ctl, off + 24, true);
+        if (pid !== t.tgid || uid !== t.cred.uid || gid !== t.cred.gid) return EPERM;
+      }
+      off += (len + 7) & ~7;
+    }
+    return 0;
+  }
+
+  #sendCommon(
+    t: Task,
+    fd: number,
+    iovs: Iov[],
+    name: Uint8Array | undefined,
+    namelen: number,
+    flags: number,
+  ): number | Promise<number> {
+    const f = t.fds[fd]!;
+    const sk = (f.object as { sock: NetlinkSock }).sock;
+    const len = iovs.reduce((s, v) => s + v.len, 0);
+    const fl = f.flags & O_NONBLOCK ? flags | MSG_DONTWAIT : flags;
+    return this.#k.netlink.sendmsg(
+      sk,
+      { ...(name && namelen > 0 && { name: this.#nl(name), namelen }), len, flags: fl },
+      this.#gather(iovs),
+      t.caller,
+    );
+  }
+
+  /** `sendmsg(fd, msg, flags)`: the msghdr, its address, iovecs and control data are copied in, then netlink_sendmsg. */
+  sendmsg(t: Task, fd: number, msgPtr: Addr, flags: number): number | Promise<number> {
+    this.#enter(t, "sendmsg");
+    this.#int("sendmsg", "fd", fd);
+    this.#int("sendmsg", "flags", flags);
+    let shown = hex(Number(msgPtr));
+    const ret = ((): number | Promise<number> => {
+      const sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
+      const mh = this.#copyIn(Number(msgPtr), 56);
+      if (typeof mh === "number") return mh;
+      const dv = new DataView(mh.buffer);
+      const namePtr = addr(dv.getBigUint64(0, true));
+      let namelen = dv.getInt32(8, true);
+      const iovPtr = addr(dv.getBigUint64(16, true));
+      const iovlen = dv.getBigUint64(24, true);
+      const ctlPtr = addr(dv.getBigUint64(32, true));
+      const ctllen = dv.getBigUint64(40, true);
+      if (namelen < 0) return EINVAL;
+      if (namelen > SOCKADDR_STORAGE_SIZE) namelen = SOCKADDR_STORAGE_SIZE;
+      if (ctllen > 0x7fffffffn) return ENOBUFS;
+      let name: Uint8Array | undefined;
+      if (namePtr !== 0 && namelen > 0) {
+        const a = this.#addrIn(namePtr, namelen);
+        if (typeof a === "number") return a;
+        name = a;
+      } else namelen = 0;
+      if (iovlen > BigInt(UIO_MAXIOV)) return EMSGSIZE;
+      const iovs = this.#iovecs(iovPtr, Number(iovlen));
+      if (typeof iovs === "number") return iovs;
+      if (ctllen > 0n) {
+        const ctl = this.#copyIn(ctlPtr, Number(ctllen));
+        if (typeof ctl === "number") return ctl;
+        const e = this.#scmSend(t, ctl);
+        if (e) return e;
+      }
+      shown = `{msg_name=${name ? fmtSockaddr(name, namelen) : "NULL"}, msg_namelen=${namelen}, msg_iov=[${iovs
+        .map((v) => `{iov_base=${this.#peekNl(v.base, v.len) ?? hex(v.base)}, iov_len=${v.len}}`)
+        .join(", ")}], msg_iovlen=${iovs.length}, msg_controllen=${ctllen}, msg_flags=0}`;
+      return this.#sendCommon(t, fd, iovs, name, namelen, flags);
+    })();
+    return this.#done(t, "sendmsg", () => [String(fd), shown, msgFlags(flags)], ret);
+  }
+
+  /** `sendto(fd, buf, len, flags, addr, addrlen)`. */
+  sendto(t: Task, fd: number, buf: Addr, len: number, flags: number, uaddr: Addr = 0, addrlen = 0): number | Promise<number> {
+    this.#enter(t, "sendto");
+    for (const [n, v] of [["fd", fd], ["len", len], ["flags", flags], ["addrlen", addrlen]] as const) this.#int("sendto", n, v);
+    let shownBuf = hex(Number(buf));
+    let shownAddr = Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr));
+    const ret = ((): number | Promise<number> => {
+      const n = Math.min(Math.max(len, 0), MAX_RW_COUNT);
+      if (len < 0 || !this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
+      const sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
+      let name: Uint8Array | undefined;
+      if (Number(uaddr) !== 0) {
+        const a = this.#addrIn(Number(uaddr), addrlen);
+        if (typeof a === "number") return a;
+        name = a;
+        shownAddr = fmtSockaddr(a, addrlen);
+      }
+      const head = this.#peekNl(Number(buf), n);
+      if (head !== undefined) shownBuf = head;
+      return this.#sendCommon(t, fd, [{ base: Number(buf), len: n }], name, name ? addrlen : 0, flags);
+    })();
+    return this.#done(t, "sendto", () => [String(fd), shownBuf, String(len), msgFlags(flags), shownAddr, String(addrlen)], ret);
+  }
+
+  // What strace shows of a netlink message: its header, read without counting it as a crossing.
+  #peekNl(p: number, n: number): string | undefined {
+    if (n < 16) return undefined;
+    try {
+      return fmtNlmsg(this.#k.vmm.userRead(p, 16));
+    } catch {
+      return undefined;
+    }
+  }
+
+  #recvCommon(
+    t: Task,
+    fd: number,
+    iovs: Iov[],
+    flags: number,
+    after: (r: NetlinkRecv) => number,
+  ): number | Promise<number> {
+    const f = t.fds[fd]!;
+    const sk = (f.object as { sock: NetlinkSock }).sock;
+    const len = iovs.reduce((s, v) => s + v.len, 0);
+    const fl = f.flags & O_NONBLOCK ? flags | MSG_DONTWAIT : flags;
+    const r = this.#k.netlink.recvmsg(sk, len, fl, this.#scatter(t, iovs));
+    if (r instanceof Promise) {
+      t.sleepingOn.add(sk.readers);
+      return r.then((res) => {
+        t.sleepingOn.delete(sk.readers);
+        if (t.exited) return EINTR;
+        if (this.#k.vmm.current !== t.mm) this.#k.vmm.switch_mm(t.mm);
+        return res.result < 0 ? res.result : after(res);
+      });
+    }
+    return r.result < 0 ? r.result : after(r);
+  }
+
+  /**
+   * `recvmsg(fd, msg, flags)`: one datagram into the iovecs; msg_name, msg_namelen, the control messages
+   * (`put_cmsg`: MSG_CTRUNC when they do not fit), msg_controllen and msg_flags are written back.
+   */
+  recvmsg(t: Task, fd: number, msgPtr: Addr, flags: number): number | Promise<number> {
+    this.#enter(t, "recvmsg");
+    this.#int("recvmsg", "fd", fd);
+    this.#int("recvmsg", "flags", flags);
+    const mp = Number(msgPtr);
+    let shown = hex(mp);
+    const ret = ((): number | Promise<number> => {
+      const sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
+      const mh = this.#copyIn(mp, 56);
+      if (typeof mh === "number") return mh;
+      const dv = new DataView(mh.buffer);
+      const namePtr = addr(dv.getBigUint64(0, true));
+      const namelen = dv.getInt32(8, true);
+      if (namelen < 0) return EINVAL;
+      const iovPtr = addr(dv.getBigUint64(16, true));
+      const iovlen = dv.getBigUint64(24, true);
+      const ctlPtr = addr(dv.getBigUint64(32, true));
+      const ctllen = Number(dv.getBigUint64(40, true));
+      if (iovlen > BigInt(UIO_MAXIOV)) return EMSGSIZE;
+      const iovs = this.#iovecs(iovPtr, Number(iovlen));
+      if (typeof iovs === "number") return iovs;
+      return this.#recvCommon(t, fd, iovs, flags, (r) => {
+        let outFlags = r.flags;
+        if (namePtr !== 0 && r.name !== undefined) {
+          const a = this.#nlBytes({ family: AF_NETLINK, ...r.name });
+          const e = this.#addrOut(a, namePtr, mp + 8);
+          if (e) return e;
+        }
+        // put_cmsg(): each message at the control pointer while room is left.
+        let cp = ctlPtr;
+        let room = ctllen;
+        for (const c of r.cmsgs) {
+          const cmlen = 16 + c.data.length;
+          if (cp === 0 || room < 16) {
+            outFlags |= MSG_CTRUNC;
+            continue;
+          }
+          let wrote = cmlen;
+          if (room < cmlen) {
+            outFlags |= MSG_CTRUNC;
+            wrote = room;
+          }
+          const hdr = new Uint8Array(cmlen);
+          new DataView(hdr.buffer).setBigUint64(0, BigInt(wrote), true);
+          put32(hdr, 8, c.level, true);
+          put32(hdr, 12, c.type, true);
+          hdr.set(c.data, 16);
+          if (this.#copyOut(cp, hdr.subarray(0, wrote)) !== 0) break;
+          const space = Math.min(16 + ((c.data.length + 7) & ~7), room);
+          cp += space;
+          room -= space;
+        }
+        if (this.#putInt(mp + 48, outFlags) !== 0) return EFAULT;
+        const used = new Uint8Array(8);
+        new DataView(used.buffer).setBigUint64(0, BigInt(ctllen - room), true);
+        if (this.#copyOut(mp + 40, used) !== 0) return EFAULT;
+        shown = `{msg_name=${r.name ? fmtSockaddr(this.#nlBytes({ family: AF_NETLINK, ...r.name }), 12) : "NULL"}, msg_iov=[${iovs
+          .map((v) => `{iov_base=${hex(v.base)}, iov_len=${v.len}}`)
+          .join(", ")}], msg_controllen=${ctllen - room}, msg_flags=${msgFlags(outFlags)}}`;
+        return r.result;
+      });
+    })();
+    return this.#done(t, "recvmsg", () => [String(fd), shown, msgFlags(flags)], ret);
+  }
+
+  /** `recvfrom(fd, buf, len, flags, addr, addrlen*)`. */
+  recvfrom(t: Task, fd: number, buf: Addr, len: number, flags: number, uaddr: Addr = 0, ulen: Addr = 0): number | Promise<number> {
+    this.#enter(t, "recvfrom");
+    for (const [n, v] of [["fd", fd], ["len", len], ["flags", flags]] as const) this.#int("recvfrom", n, v);
+    let shownAddr = Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr));
+    const ret = ((): number | Promise<number> => {
+      const n = Math.min(Math.max(len, 0), MAX_RW_COUNT);
+      if (len < 0 || !this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
+      const sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
+      return this.#recvCommon(t, fd, [{ base: Number(buf), len: n }], flags, (r) => {
+        if (Number(uaddr) !== 0 && r.name !== undefined) {
+          const a = this.#nlBytes({ family: AF_NETLINK, ...r.name });
+          const e = this.#addrOut(a, Number(uaddr), Number(ulen));
+          if (e) return e;
+          shownAddr = fmtSockaddr(a, 12);
+        }
+        return r.result;
+      });
+    })();
+    return this.#done(t, "recvfrom", () => [String(fd), hex(Number(buf)), String(len), msgFlags(flags), shownAddr, Number(ulen) === 0 ? "NULL" : "[12]"], ret);
+  }
+
+  /** `close(fd)`: the last descriptor of an open file releases it. */
+  close(t: Task, fd: number): number {
+    this.#enter(t, "close");
+    this.#int("close", "fd", fd);
+    return this.#done(t, "close", () => [String(fd)], this.#k.closeFd(t, fd)) as number;
+  }
+
+  /** `openat(AT_FDCWD, path, flags)`: only devtmpfs nodes exist (`/dev/<name>`); other paths are ENOENT. */
+  open(t: Task, pathPtr: Addr, flags: number): number {
+    this.#enter(t, "openat");
+    this.#int("open", "flags", flags);
+    let shown = hex(Number(pathPtr));
+    const ret = ((): number => {
+      const buf = new Uint8Array(4096);
+      const n = this.#k.vmm.strncpy_from_user(buf, pathPtr, 4096);
+      if (n < 0) return n;
+      if (n === 4096) return -36; // ENAMETOOLONG
+      const path = utf8Decode(buf, 0, n);
+      shown = JSON.stringify(path);
+      if (n === 0) return ENOENT;
+      const inode = this.#k.devtmpfs.get(path);
+      if (inode === undefined) return ENOENT;
+      const file = this.#k.vfs.open(inode, flags & ~O_CLOEXEC);
+      if (typeof file === "number") return file;
+      const fd = this.#k.installFd(t, new OpenFile({ kind: "chrdev", file, path }, flags));
+      if (flags & O_CLOEXEC) t.cloexec.add(fd);
+      return fd;
+    })();
+    return this.#done(t, "openat", () => ["AT_FDCWD", shown, `0${(flags >>> 0).toString(8)}`], ret) as number;
+  }
+
+  #rw(t: Task, op: "read" | "write", fd: number, buf: Addr, count: number): number | Promise<number> {
+    this.#enter(t, op);
+    this.#int(op, "fd", fd);
+    this.#int(op, "count", count);
+    const ret = ((): number | Promise<number> => {
+      const f = t.fds[fd];
+      if (f === undefined) return EBADF;
+      if (f.object.kind === "chrdev") {
+        const r = op === "read" ? this.#k.vfs.read(f.object.file, buf, count) : this.#k.vfs.write(f.object.file, buf, count);
+        return r;
+      }
+      const n = Math.min(Math.max(count, 0), MAX_RW_COUNT);
+      if (count < 0 || !this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
+      const iov = [{ base: Number(buf), len: n }];
+      return op === "read"
+        ? this.#recvCommon(t, fd, iov, 0, (r) => r.result)
+        : this.#sendCommon(t, fd, iov, undefined, 0, 0);
+    })();
+    return this.#done(t, op, () => [String(fd), hex(Number(buf)), String(count)], ret);
+  }
+
+  /** `read(fd, buf, count)`: a device's `->read`, or one datagram of a socket. */
+  read(t: Task, fd: number, buf: Addr, count: number): number | Promise<number> {
+    return this.#rw(t, "read", fd, buf, count);
+  }
+
+  /** `write(fd, buf, count)`: a device's `->write`, or a datagram to a socket's connected destination. */
+  write(t: Task, fd: number, buf: Addr, count: number): number | Promise<number> {
+    return this.#rw(t, "write", fd, buf, count);
+  }
+
+  /** `lseek(fd, offset, whence)`: sockets are ESPIPE. */
+  lseek(t: Task, fd: number, offset: number, whence: number): number {
+    this.#enter(t, "lseek");
+    const ret = ((): number => {
+      const f = t.fds[fd];
+      if (f === undefined) return EBADF;
+      if (f.object.kind !== "chrdev") return ESPIPE;
+      return this.#k.vfs.llseek(f.object.file, offset, whence);
+    })();
+    return this.#done(t, "lseek", () => [String(fd), String(offset), ["SEEK_SET", "SEEK_CUR", "SEEK_END"][whence] ?? String(whence)], ret) as number;
+  }
+
+  /** `ioctl(fd, cmd, arg)`: do_vfs_ioctl and the driver for devices; a netlink socket knows no ioctl (ENOTTY). */
+  ioctl(t: Task, fd: number, cmd: number, arg: number): number {
+    this.#enter(t, "ioctl");
+    this.#int("ioctl", "fd", fd);
+    this.#int("ioctl", "cmd", cmd);
+    const ret = ((): number => {
+      const f = t.fds[fd];
+      if (f === undefined) return EBADF;
+      if (f.object.kind === "chrdev") return this.#k.vfs.ioctl(f.object.file, cmd >>> 0, arg);
+      // do_vfs_ioctl() handles FIOCLEX, FIONCLEX and FIONBIO for every file.
+      if (cmd === 0x5451) t.cloexec.add(fd);
+      else if (cmd === 0x5450) t.cloexec.delete(fd);
+      else if (cmd === 0x5421) {
+        const v = this.#getInt(arg);
+        if (v === undefined) return EFAULT;
+        f.flags = v ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
+      } else return ENOTTY;
+      return 0;
+    })();
+    return this.#done(t, "ioctl", () => [String(fd), hex(cmd >>> 0), hex(arg)], ret) as number;
+  }
+
+  /** `mmap(addr, length, prot, flags, fd, offset)`: anonymous memory, or a device's `->mmap`; sockets are ENODEV. */
+  mmap(t: Task, addrHint: Addr, length: Addr, prot: number, flags: number, fd: number, offset: Addr = 0): number {
+    this.#enter(t, "mmap");
+    const ret = ((): number => {
+      try {
+        if (flags & MAP_ANONYMOUS) return t.mm.mmap(addrHint, length, prot, flags, undefined, offset);
+        const f = t.fds[fd];
+        if (f === undefined) return EBADF;
+        if (f.object.kind !== "chrdev") return ENODEV;
+        return this.#k.vfs.mmap(t.mm, f.object.file, addrHint, length, prot, flags, offset);
+      } catch (e) {
+        if (e instanceof KernelError) return -e.errno;
+        throw e;
+      }
+    })();
+    return this.#done(t, "mmap", () => [hex(Number(addrHint)), String(length), String(prot), hex(flags), String(fd), String(offset)], ret) as number;
+  }
+
+  /** `munmap(addr, length)`. */
+  munmap(t: Task, start: Addr, length: Addr): number {
+    this.#enter(t, "munmap");
+    const ret = ((): number => {
+      try {
+        return t.mm.munmap(start, length);
+      } catch (e) {
+        if (e instanceof KernelError) return -e.errno;
+        throw e;
+      }
+    })();
+    return this.#done(t, "munmap", () => [hex(Number(start)), String(length)], ret) as number;
+  }
+
+  /**
+   * `poll(fds, nfds, timeout)`: the ready mask of each `struct pollfd` (POLLNVAL for a closed fd). With nothing
+   * ready: 0 at once for timeout 0 — and for a positive timeout too, since the model's time does not pass while
+   * a task waits —, or a Promise that settles at the next wake-up (EINTR on a signal) for a negative one.
+   */
+  poll(t: Task, fdsPtr: Addr, nfds: number, timeout: number): number | Promise<number> {
+    this.#enter(t, "poll");
+    this.#int("poll", "nfds", nfds);
+    this.#int("poll", "timeout", timeout);
+    const p = Number(fdsPtr);
+    const ret = ((): number | Promise<number> => {
+      if (nfds < 0 || nfds > 1024) return EINVAL;
+      const raw = this.#copyIn(p, nfds * 8);
+      if (typeof raw === "number") return raw;
+      const scan = (): number => {
+        let ready = 0;
+        for (let i = 0; i < nfds; i++) {
+          const fd = get32(raw, i * 8, true) | 0;
+          const events = get16(raw, i * 8 + 4, true);
+          let rev = 0;
+          if (fd >= 0) {
+            const f = t.fds[fd];
+            if (f === undefined) rev = POLLNVAL;
+            else {
+              const mask = f.object.kind === "netlink" ? this.#k.netlink.poll(f.object.sock) : this.#k.vfs.poll(f.object.file);
+              rev = mask & (events | 0x8 | 0x10);
+            }
+          }
+          raw[i * 8 + 6] = rev & 0xff;
+          raw[i * 8 + 7] = rev >> 8;
+          if (rev) ready++;
+        }
+        return ready;
+      };
+      const ready = scan();
+      if (ready > 0 || timeout >= 0) return this.#copyOut(p, raw) || ready;
+      const queues = new Set<import("@kbridge/chrdev").WaitQueueHead>();
+      for (let i = 0; i < nfds; i++) {
+        const f = t.fds[get32(raw, i * 8, true) | 0];
+        if (f?.object.kind === "netlink") queues.add(f.object.sock.readers);
+      }
+      return new Promise<number>((resolve) => {
+        const offs: (() => void)[] = [];
+        const finish = (r: number) => {
+          for (const o of offs.splice(0)) o();
+          t.interrupts.delete(interrupted);
+          resolve(r);
+        };
+        const interrupted = () => finish(EINTR);
+        t.interrupts.add(interrupted);
+        for (const q of queues) {
+          offs.push(
+            q.addPoller(() => {
+              const n = scan();
+              if (n > 0) finish(this.#copyOut(p, raw) || n);
+            }),
+          );
+        }
+      });
+    })();
+    return this.#done(t, "poll", () => [hex(p), String(nfds), String(timeout)], ret);
+  }
+
+  /** `init_module`: loads a module definition (the image is JavaScript here). EPERM without CAP_SYS_MODULE. */
+  init_module(t: Task, def: import("@kbridge/chrdev").ModuleDefinition): number {
+    this.#enter(t, "init_module");
+    const ret = ((): number => {
+      if (!t.cred.capable(CAP_SYS_MODULE)) return EPERM;
+      const m = this.#k.modules.init_module(def);
+      return typeof m === "number" ? m : 0;
+    })();
+    return this.#done(t, "init_module", () => [`"${def?.name}"`], ret) as number;
+  }
+
+  /** `delete_module(name, flags)`: EPERM without CAP_SYS_MODULE, then the name from user memory, then the unload rules. */
+  delete_module(t: Task, namePtr: Addr, flags: number): number {
+    this.#enter(t, "delete_module");
+    let shown = hex(Number(namePtr));
+    const ret = ((): number => {
+      if (!t.cred.capable(CAP_SYS_MODULE)) return EPERM;
+      const buf = new Uint8Array(MODULE_NAME_LEN);
+      const n = this.#k.vmm.strncpy_from_user(buf, namePtr, MODULE_NAME_LEN);
+      if (n === 0 || n === MODULE_NAME_LEN) return ENOENT;
+      if (n < 0) return n;
+      const name = utf8Decode(buf, 0, n);
+      shown = JSON.stringify(name);
+      return this.#k.modules.delete_module(name, flags, true);
+    })();
+    return this.#done(t, "delete_module", () => [shown, flags === 0 ? "0" : `O_NONBLOCK|${flags}`], ret) as number;
+  }
+}
