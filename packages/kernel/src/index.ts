@@ -15,7 +15,6 @@ export {
   type CredInit,
   capName,
 } from "./cred.js";
-export * from "./net/netlink/af-netlink.js";
 export {
   type FileObject,
   Kernel,
@@ -29,6 +28,8 @@ export {
   Task,
   type TraceEntry,
 } from "./kernel.js";
+export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit } from "./libc.js";
+export * from "./net/netlink/af-netlink.js";
 export {
   MODULE_NAME_LEN,
   O_CLOEXEC,
@@ -39,4 +40,3 @@ export {
   Syscalls,
   UIO_MAXIOV,
 } from "./syscalls.js";
-export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit } from "./libc.js";

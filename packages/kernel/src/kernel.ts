@@ -231,7 +231,7 @@ export class Kernel {
     // Whatever it sleeps in ends first (with EINTR), then its files and memory go.
     task.exitCode = code & 0xff;
     this.#interrupt(task);
-    task.fds.forEach((_, fd) => this.closeFd(task, fd));
+    for (let fd = 0; fd < task.fds.length; fd++) this.closeFd(task, fd);
     task.mm.mmput();
     this.tasks.delete(task.pid);
     this.record(task, "exit_group", [String(code)], 0);
@@ -266,7 +266,9 @@ export class Kernel {
    */
   mknod(name: string, devt: number): Inode {
     if (typeof name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(name))
-      throw new KernelError("EINVAL", `device name ${JSON.stringify(name)} is not a plain file name`, { op: "mknod" });
+      throw new KernelError("EINVAL", `device name ${JSON.stringify(name)} is not a plain file name`, {
+        op: "mknod",
+      });
     const path = `/dev/${name}`;
     if (this.devtmpfs.has(path)) throw new KernelError("EEXIST", `${path} exists`, { op: "mknod" });
     const inode = new Inode(devt);
@@ -300,10 +302,10 @@ export class Kernel {
   }
 
   /** @internal appends a trace line */
-  record(task: Task, name: string, args: readonly string[], ret: number): void {
+  record(task: Task, name: string, args: readonly string[], ret: number, hexRet = false): void {
     let text = `${name}(${args.join(", ")}) = `;
     if (ret < 0 && ret >= -4095) text += `-1 ${errnoName(-ret) ?? String(-ret)} (${strerror(-ret)})`;
-    else text += String(ret);
+    else text += hexRet ? `0x${ret.toString(16)}` : String(ret);
     this.trace.push({ pid: task.pid, name, args, ret, text });
   }
 

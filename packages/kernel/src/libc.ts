@@ -36,7 +36,9 @@ export interface RecvResult {
   /** The bytes the kernel wrote into the buffer. */
   readonly data: Uint8Array;
   /** msg_name as the kernel wrote it. */
-  readonly name: { readonly nl_family: number; readonly nl_pid: number; readonly nl_groups: number } | undefined;
+  readonly name:
+    | { readonly nl_family: number; readonly nl_pid: number; readonly nl_groups: number }
+    | undefined;
   /** msg_flags (MSG_TRUNC, MSG_CTRUNC). */
   readonly flags: number;
   /** The control messages. */
@@ -91,7 +93,15 @@ export class Libc {
     const size = Math.max(8, (n + 7) & ~7);
     if (this.#heap + size > this.#heapEnd) {
       const len = Math.max(HEAP_CHUNK, (size + 4095) & ~4095);
-      const a = this.kernel.sys.mmap(this.task, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      const a = this.kernel.sys.mmap(
+        this.task,
+        0,
+        len,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+      );
       if (a < 0) throw KernelError.fromReturn(a, "the heap could not grow", { op: "malloc" });
       this.#heap = a;
       this.#heapEnd = a + len;
@@ -126,7 +136,11 @@ export class Libc {
 
   #sockaddr(a: SockaddrNlInit): number {
     return this.dup(
-      sockaddr_nl.encode({ nl_family: a.nl_family ?? AF_NETLINK, nl_pid: a.nl_pid ?? 0, nl_groups: a.nl_groups ?? 0 }),
+      sockaddr_nl.encode({
+        nl_family: a.nl_family ?? AF_NETLINK,
+        nl_pid: a.nl_pid ?? 0,
+        nl_groups: a.nl_groups ?? 0,
+      }),
     );
   }
 
@@ -160,7 +174,12 @@ export class Libc {
   }
 
   /** `getsockopt(fd, level, optname, buf, &len)`: the bytes written (as many as the kernel reported), or -1. */
-  getsockopt(fd: number, level: number, optname: number, len = 4): { value: Uint8Array; optlen: number } | -1 {
+  getsockopt(
+    fd: number,
+    level: number,
+    optname: number,
+    len = 4,
+  ): { value: Uint8Array; optlen: number } | -1 {
     const p = this.malloc(Math.max(len, 0));
     const l = this.dup(u32(len));
     const r = this.#ret(this.kernel.sys.getsockopt(this.task, fd, level, optname, p, l));
@@ -173,7 +192,9 @@ export class Libc {
   sendto(fd: number, bytes: Uint8Array, flags = 0, to?: SockaddrNlInit): number | Promise<number> {
     const b = this.dup(bytes);
     const a = to === undefined ? 0 : this.#sockaddr(to);
-    return this.#settle(this.kernel.sys.sendto(this.task, fd, b, bytes.length, flags, a, to === undefined ? 0 : 12));
+    return this.#settle(
+      this.kernel.sys.sendto(this.task, fd, b, bytes.length, flags, a, to === undefined ? 0 : 12),
+    );
   }
 
   /**
@@ -182,7 +203,11 @@ export class Libc {
    */
   sendmsg(
     fd: number,
-    msg: { readonly name?: SockaddrNlInit; readonly iov: readonly Uint8Array[]; readonly control?: Uint8Array },
+    msg: {
+      readonly name?: SockaddrNlInit;
+      readonly iov: readonly Uint8Array[];
+      readonly control?: Uint8Array;
+    },
     flags = 0,
   ): number | Promise<number> {
     return this.#settle(this.kernel.sys.sendmsg(this.task, fd, this.#msghdr(msg), flags));
@@ -194,9 +219,12 @@ export class Libc {
     readonly control?: Uint8Array;
   }): number {
     const iov = this.malloc(iovec.size * msg.iov.length);
-    msg.iov.forEach((b, i) =>
-      this.poke(iov + i * iovec.size, iovec.encode({ iov_base: BigInt(this.dup(b)), iov_len: BigInt(b.length) })),
-    );
+    for (const [i, b] of msg.iov.entries()) {
+      this.poke(
+        iov + i * iovec.size,
+        iovec.encode({ iov_base: BigInt(this.dup(b)), iov_len: BigInt(b.length) }),
+      );
+    }
     const name = msg.name === undefined ? 0 : this.#sockaddr(msg.name);
     const ctl = msg.control === undefined ? 0 : this.dup(msg.control);
     return this.dup(

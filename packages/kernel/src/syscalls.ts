@@ -56,8 +56,19 @@ const MAX_RW_COUNT = 0x7ffff000;
 const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;
 
-const AF_NAMES: Readonly<Record<number, string>> = { 0: "AF_UNSPEC", 1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK" };
-const SOCK_NAMES: Readonly<Record<number, string>> = { 1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 5: "SOCK_SEQPACKET" };
+const AF_NAMES: Readonly<Record<number, string>> = {
+  0: "AF_UNSPEC",
+  1: "AF_UNIX",
+  2: "AF_INET",
+  10: "AF_INET6",
+  16: "AF_NETLINK",
+};
+const SOCK_NAMES: Readonly<Record<number, string>> = {
+  1: "SOCK_STREAM",
+  2: "SOCK_DGRAM",
+  3: "SOCK_RAW",
+  5: "SOCK_SEQPACKET",
+};
 const NETLINK_NAMES = [
   "NETLINK_ROUTE",
   "NETLINK_UNUSED",
@@ -123,11 +134,11 @@ function fmtSockaddr(a: Uint8Array, len: number): string {
   if (fam !== AF_NETLINK || len < 12) return `{sa_family=${named(AF_NAMES, fam)}}`;
   return `{sa_family=AF_NETLINK, nl_pid=${get32(a, 4, true)}, nl_groups=${get32(a, 8, true).toString(16).padStart(8, "0")}}`;
 }
-function fmtNlmsg(b: Uint8Array): string {
+function fmtNlmsg(b: Uint8Array, total: number): string {
   if (b.length < 16) return `"${b.length} bytes"`;
   const flags = get16(b, 6, true);
   const names = nlmsgFlagNames(flags).join("|") || "0";
-  return `[{nlmsg_len=${get32(b, 0, true)}, nlmsg_type=${hex(get16(b, 4, true))}, nlmsg_flags=${names}, nlmsg_seq=${get32(b, 8, true)}, nlmsg_pid=${get32(b, 12, true)}}${b.length > 16 ? ", ..." : ""}]`;
+  return `[{nlmsg_len=${get32(b, 0, true)}, nlmsg_type=${hex(get16(b, 4, true))}, nlmsg_flags=${names}, nlmsg_seq=${get32(b, 8, true)}, nlmsg_pid=${get32(b, 12, true)}}${total > 16 ? ", ..." : ""}]`;
 }
 
 interface Iov {
@@ -166,14 +177,20 @@ export class Syscalls {
     return v;
   }
 
-  #done<T extends number>(t: Task, name: string, args: () => string[], ret: T | Promise<T>): T | Promise<T> {
+  #done<T extends number>(
+    t: Task,
+    name: string,
+    args: () => string[],
+    ret: T | Promise<T>,
+    hexRet = false,
+  ): T | Promise<T> {
     if (ret instanceof Promise) {
       return ret.then((r) => {
-        this.#k.record(t, name, args(), r);
+        this.#k.record(t, name, args(), r, hexRet);
         return r;
       });
     }
-    this.#k.record(t, name, args(), ret);
+    this.#k.record(t, name, args(), ret, hexRet);
     return ret;
   }
 
@@ -190,7 +207,7 @@ export class Syscalls {
 
   #getInt(p: number): number | undefined {
     const r = this.#k.vmm.get_user(p, 4);
-    return r.ret === 0 ? (Number(r.val) | 0) : undefined;
+    return r.ret === 0 ? Number(r.val) | 0 : undefined;
   }
 
   #putInt(p: number, v: number): number {
@@ -240,9 +257,17 @@ export class Syscalls {
   /** `socket(domain, type, protocol)`: AF_NETLINK only (EAFNOSUPPORT for the others), SOCK_NONBLOCK/SOCK_CLOEXEC. */
   socket(t: Task, domain: number, type: number, protocol: number): number {
     this.#enter(t, "socket");
-    for (const [n, v] of [["domain", domain], ["type", type], ["protocol", protocol]] as const) this.#int("socket", n, v);
+    for (const [n, v] of [
+      ["domain", domain],
+      ["type", type],
+      ["protocol", protocol],
+    ] as const)
+      this.#int("socket", n, v);
     const args = () => {
-      const extra = [type & SOCK_NONBLOCK ? "SOCK_NONBLOCK" : "", type & SOCK_CLOEXEC ? "SOCK_CLOEXEC" : ""].filter(Boolean);
+      const extra = [
+        type & SOCK_NONBLOCK ? "SOCK_NONBLOCK" : "",
+        type & SOCK_CLOEXEC ? "SOCK_CLOEXEC" : "",
+      ].filter(Boolean);
       const ty = [named(SOCK_NAMES, type & 0xf), ...extra].join("|");
       const proto = domain === AF_NETLINK ? named(NETLINK_NAMES, protocol) : String(protocol);
       return [named(AF_NAMES, domain), ty, proto];
@@ -255,7 +280,10 @@ export class Syscalls {
       if (domain !== AF_NETLINK) return EAFNOSUPPORT;
       const sk = this.#k.netlink.socket(type & 0xf, protocol, t.caller);
       if (typeof sk === "number") return sk;
-      const fd = this.#k.installFd(t, new OpenFile({ kind: "netlink", sock: sk }, flags & SOCK_NONBLOCK ? O_NONBLOCK : 0));
+      const fd = this.#k.installFd(
+        t,
+        new OpenFile({ kind: "netlink", sock: sk }, flags & SOCK_NONBLOCK ? O_NONBLOCK : 0),
+      );
       if (flags & SOCK_CLOEXEC) t.cloexec.add(fd);
       return fd;
     })();
@@ -319,7 +347,12 @@ export class Syscalls {
   /** `setsockopt(fd, level, optname, optval, optlen)`: SOL_NETLINK options and SO_RCVBUF/SO_SNDBUF. */
   setsockopt(t: Task, fd: number, level: number, optname: number, optval: Addr, optlen: number): number {
     this.#enter(t, "setsockopt");
-    for (const [n, v] of [["fd", fd], ["level", level], ["optname", optname], ["optlen", optlen]] as const)
+    for (const [n, v] of [
+      ["fd", fd],
+      ["level", level],
+      ["optname", optname],
+      ["optlen", optlen],
+    ] as const)
       this.#int("setsockopt", n, v);
     let val: number | undefined;
     const ret = ((): number => {
@@ -340,7 +373,13 @@ export class Syscalls {
     const args = () => [
       String(fd),
       level === SOL_NETLINK ? "SOL_NETLINK" : level === SOL_SOCKET ? "SOL_SOCKET" : String(level),
-      level === SOL_NETLINK ? named(NLOPT_NAMES, optname) : optname === 8 ? "SO_RCVBUF" : optname === 7 ? "SO_SNDBUF" : String(optname),
+      level === SOL_NETLINK
+        ? named(NLOPT_NAMES, optname)
+        : optname === 8
+          ? "SO_RCVBUF"
+          : optname === 7
+            ? "SO_SNDBUF"
+            : String(optname),
       val === undefined ? hex(Number(optval)) : `[${val}]`,
       String(optlen),
     ];
@@ -350,7 +389,12 @@ export class Syscalls {
   /** `getsockopt(fd, level, optname, optval, optlen*)`. */
   getsockopt(t: Task, fd: number, level: number, optname: number, optval: Addr, optlenPtr: Addr): number {
     this.#enter(t, "getsockopt");
-    for (const [n, v] of [["fd", fd], ["level", level], ["optname", optname]] as const) this.#int("getsockopt", n, v);
+    for (const [n, v] of [
+      ["fd", fd],
+      ["level", level],
+      ["optname", optname],
+    ] as const)
+      this.#int("getsockopt", n, v);
     let shown = hex(Number(optval));
     const ret = ((): number => {
       const sk = this.#sock(t, fd);
@@ -365,7 +409,12 @@ export class Syscalls {
       shown = `[${Array.from(r.value).join(", ")}]`;
       return 0;
     })();
-    return this.#done(t, "getsockopt", () => [String(fd), String(level), String(optname), shown, hex(Number(optlenPtr))], ret) as number;
+    return this.#done(
+      t,
+      "getsockopt",
+      () => [String(fd), String(level), String(optname), shown, hex(Number(optlenPtr))],
+      ret,
+    ) as number;
   }
 
   // import_iovec(): the iovec array from the user, each checked with access_ok; the total capped at MAX_RW_COUNT.
@@ -503,9 +552,23 @@ export class Syscalls {
   }
 
   /** `sendto(fd, buf, len, flags, addr, addrlen)`. */
-  sendto(t: Task, fd: number, buf: Addr, len: number, flags: number, uaddr: Addr = 0, addrlen = 0): number | Promise<number> {
+  sendto(
+    t: Task,
+    fd: number,
+    buf: Addr,
+    len: number,
+    flags: number,
+    uaddr: Addr = 0,
+    addrlen = 0,
+  ): number | Promise<number> {
     this.#enter(t, "sendto");
-    for (const [n, v] of [["fd", fd], ["len", len], ["flags", flags], ["addrlen", addrlen]] as const) this.#int("sendto", n, v);
+    for (const [n, v] of [
+      ["fd", fd],
+      ["len", len],
+      ["flags", flags],
+      ["addrlen", addrlen],
+    ] as const)
+      this.#int("sendto", n, v);
     let shownBuf = hex(Number(buf));
     let shownAddr = Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr));
     const ret = ((): number | Promise<number> => {
@@ -524,14 +587,19 @@ export class Syscalls {
       if (head !== undefined) shownBuf = head;
       return this.#sendCommon(t, fd, [{ base: Number(buf), len: n }], name, name ? addrlen : 0, flags);
     })();
-    return this.#done(t, "sendto", () => [String(fd), shownBuf, String(len), msgFlags(flags), shownAddr, String(addrlen)], ret);
+    return this.#done(
+      t,
+      "sendto",
+      () => [String(fd), shownBuf, String(len), msgFlags(flags), shownAddr, String(addrlen)],
+      ret,
+    );
   }
 
   // What strace shows of a netlink message: its header, read without counting it as a crossing.
   #peekNl(p: number, n: number): string | undefined {
     if (n < 16) return undefined;
     try {
-      return fmtNlmsg(this.#k.vmm.userRead(p, 16));
+      return fmtNlmsg(this.#k.vmm.userRead(p, 16), n);
     } catch {
       return undefined;
     }
@@ -632,9 +700,22 @@ export class Syscalls {
   }
 
   /** `recvfrom(fd, buf, len, flags, addr, addrlen*)`. */
-  recvfrom(t: Task, fd: number, buf: Addr, len: number, flags: number, uaddr: Addr = 0, ulen: Addr = 0): number | Promise<number> {
+  recvfrom(
+    t: Task,
+    fd: number,
+    buf: Addr,
+    len: number,
+    flags: number,
+    uaddr: Addr = 0,
+    ulen: Addr = 0,
+  ): number | Promise<number> {
     this.#enter(t, "recvfrom");
-    for (const [n, v] of [["fd", fd], ["len", len], ["flags", flags]] as const) this.#int("recvfrom", n, v);
+    for (const [n, v] of [
+      ["fd", fd],
+      ["len", len],
+      ["flags", flags],
+    ] as const)
+      this.#int("recvfrom", n, v);
     let shownAddr = Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr));
     const ret = ((): number | Promise<number> => {
       const n = Math.min(Math.max(len, 0), MAX_RW_COUNT);
@@ -651,7 +732,19 @@ export class Syscalls {
         return r.result;
       });
     })();
-    return this.#done(t, "recvfrom", () => [String(fd), hex(Number(buf)), String(len), msgFlags(flags), shownAddr, Number(ulen) === 0 ? "NULL" : "[12]"], ret);
+    return this.#done(
+      t,
+      "recvfrom",
+      () => [
+        String(fd),
+        hex(Number(buf)),
+        String(len),
+        msgFlags(flags),
+        shownAddr,
+        Number(ulen) === 0 ? "NULL" : "[12]",
+      ],
+      ret,
+    );
   }
 
   /** `close(fd)`: the last descriptor of an open file releases it. */
@@ -693,7 +786,10 @@ export class Syscalls {
       const f = t.fds[fd];
       if (f === undefined) return EBADF;
       if (f.object.kind === "chrdev") {
-        const r = op === "read" ? this.#k.vfs.read(f.object.file, buf, count) : this.#k.vfs.write(f.object.file, buf, count);
+        const r =
+          op === "read"
+            ? this.#k.vfs.read(f.object.file, buf, count)
+            : this.#k.vfs.write(f.object.file, buf, count);
         return r;
       }
       const n = Math.min(Math.max(count, 0), MAX_RW_COUNT);
@@ -725,7 +821,12 @@ export class Syscalls {
       if (f.object.kind !== "chrdev") return ESPIPE;
       return this.#k.vfs.llseek(f.object.file, offset, whence);
     })();
-    return this.#done(t, "lseek", () => [String(fd), String(offset), ["SEEK_SET", "SEEK_CUR", "SEEK_END"][whence] ?? String(whence)], ret) as number;
+    return this.#done(
+      t,
+      "lseek",
+      () => [String(fd), String(offset), ["SEEK_SET", "SEEK_CUR", "SEEK_END"][whence] ?? String(whence)],
+      ret,
+    ) as number;
   }
 
   /** `ioctl(fd, cmd, arg)`: do_vfs_ioctl and the driver for devices; a netlink socket knows no ioctl (ENOTTY). */
@@ -751,7 +852,15 @@ export class Syscalls {
   }
 
   /** `mmap(addr, length, prot, flags, fd, offset)`: anonymous memory, or a device's `->mmap`; sockets are ENODEV. */
-  mmap(t: Task, addrHint: Addr, length: Addr, prot: number, flags: number, fd: number, offset: Addr = 0): number {
+  mmap(
+    t: Task,
+    addrHint: Addr,
+    length: Addr,
+    prot: number,
+    flags: number,
+    fd: number,
+    offset: Addr = 0,
+  ): number {
     this.#enter(t, "mmap");
     const ret = ((): number => {
       try {
@@ -765,7 +874,13 @@ export class Syscalls {
         throw e;
       }
     })();
-    return this.#done(t, "mmap", () => [hex(Number(addrHint)), String(length), String(prot), hex(flags), String(fd), String(offset)], ret) as number;
+    return this.#done(
+      t,
+      "mmap",
+      () => [hex(Number(addrHint)), String(length), String(prot), hex(flags), String(fd), String(offset)],
+      ret,
+      true,
+    ) as number;
   }
 
   /** `munmap(addr, length)`. */
@@ -806,7 +921,10 @@ export class Syscalls {
             const f = t.fds[fd];
             if (f === undefined) rev = POLLNVAL;
             else {
-              const mask = f.object.kind === "netlink" ? this.#k.netlink.poll(f.object.sock) : this.#k.vfs.poll(f.object.file);
+              const mask =
+                f.object.kind === "netlink"
+                  ? this.#k.netlink.poll(f.object.sock)
+                  : this.#k.vfs.poll(f.object.file);
               rev = mask & (events | 0x8 | 0x10);
             }
           }
@@ -870,6 +988,11 @@ export class Syscalls {
       shown = JSON.stringify(name);
       return this.#k.modules.delete_module(name, flags, true);
     })();
-    return this.#done(t, "delete_module", () => [shown, flags === 0 ? "0" : `O_NONBLOCK|${flags}`], ret) as number;
+    return this.#done(
+      t,
+      "delete_module",
+      () => [shown, flags === 0 ? "0" : `O_NONBLOCK|${flags}`],
+      ret,
+    ) as number;
   }
 }

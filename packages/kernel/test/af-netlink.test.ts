@@ -47,7 +47,14 @@ function deviceStatus(): Uint8Array {
   return m;
 }
 
-function send(af: AfNetlink, s: NetlinkSock, bytes: Uint8Array, to?: { portid: number; groups: number }, flags = MSG_DONTWAIT, who = root) {
+function send(
+  af: AfNetlink,
+  s: NetlinkSock,
+  bytes: Uint8Array,
+  to?: { portid: number; groups: number },
+  flags = MSG_DONTWAIT,
+  who = root,
+) {
   return af.sendmsg(
     s,
     { ...(to && { name: { family: AF_NETLINK, ...to } }), len: bytes.length, flags },
@@ -194,7 +201,9 @@ describe("user multicast on USERSOCK (§7.4)", () => {
     af.setsockopt(rx, SOL_SOCKET, SO_RCVBUF, 1, 4, root);
     af.bind(rx, { family: AF_NETLINK, portid: 0, groups: 0 }, 12, root);
     const tx = sock(af, NETLINK.USERSOCK);
-    const results = Array.from({ length: 5 }, () => send(af, tx, deviceStatus(), { portid: rx.portid, groups: 0 }));
+    const results = Array.from({ length: 5 }, () =>
+      send(af, tx, deviceStatus(), { portid: rx.portid, groups: 0 }),
+    );
     expect(results).toEqual([46, 46, -11, -11, -11]);
     expect(rx.drops).toBe(0);
     expect(recv(af, rx).result).toBe(46);

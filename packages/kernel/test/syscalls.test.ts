@@ -20,7 +20,12 @@ import {
 } from "../src/index.js";
 
 const enc = new TextEncoder();
-function message(type: number, flags: number, seq: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+function message(
+  type: number,
+  flags: number,
+  seq: number,
+  payload: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   const len = 16 + payload.length;
   const m = new Uint8Array((len + 3) & ~3);
   const dv = new DataView(m.buffer);
@@ -52,7 +57,9 @@ describe("netlink through system calls", () => {
     expect(r.ret).toBe(46);
     expect(r.data).toEqual(status());
     expect(r.name).toEqual({ nl_family: AF_NETLINK, nl_pid: tx.task.pid, nl_groups: 1 });
-    expect(r.cmsgs).toEqual([{ level: SOL_NETLINK, type: NETLINK_SOCKOPT.PKTINFO, data: Uint8Array.of(1, 0, 0, 0) }]);
+    expect(r.cmsgs).toEqual([
+      { level: SOL_NETLINK, type: NETLINK_SOCKOPT.PKTINFO, data: Uint8Array.of(1, 0, 0, 0) },
+    ]);
     // sendto: 12-byte address + 46 bytes in; recvmsg: msghdr 56 + iovec 16 in, 46 data out, msg_namelen read (4),
     // 12 name + 4 namelen out (move_addr_to_user), 20 cmsg + 4 flags + 8 controllen out.
     expect(k.vmm.uaccessStats().bytesCopied - before).toBe(12 + 46 + 56 + 16 + 46 + 4 + 12 + 4 + 20 + 4 + 8);
@@ -133,7 +140,10 @@ describe("netlink through system calls", () => {
     expect(a.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, 1)).toBe(0);
     expect(a.getsockopt(fd, SOL_SOCKET, SO_RCVBUF)).toEqual({ value: Uint8Array.of(0, 9, 0, 0), optlen: 4 });
     expect(a.setsockopt(fd, SOL_NETLINK, NETLINK_SOCKOPT.EXT_ACK, 1)).toBe(0);
-    expect(a.getsockopt(fd, SOL_NETLINK, NETLINK_SOCKOPT.EXT_ACK)).toEqual({ value: Uint8Array.of(1, 0, 0, 0), optlen: 4 });
+    expect(a.getsockopt(fd, SOL_NETLINK, NETLINK_SOCKOPT.EXT_ACK)).toEqual({
+      value: Uint8Array.of(1, 0, 0, 0),
+      optlen: 4,
+    });
     expect(a.getsockopt(fd, SOL_NETLINK, NETLINK_SOCKOPT.EXT_ACK, 3)).toBe(-1);
     expect(a.errno).toBe(22);
   });
@@ -174,7 +184,25 @@ describe("a module's netlink protocol", () => {
     expect(user.sendto(fd, message(0x10, 0x5, 7))).toBe(16);
     const ack = user.recvmsg(fd, 100, MSG_DONTWAIT) as { data: Uint8Array };
     // 36-byte ack: ERROR, CAPPED, seq 7, pid = our port, error 0, the request header.
-    expect(Array.from(ack.data.subarray(0, 20))).toEqual([36, 0, 0, 0, 2, 0, 0, 1, 7, 0, 0, 0, ...u32le(user.task.pid), 0, 0, 0, 0]);
+    expect(Array.from(ack.data.subarray(0, 20))).toEqual([
+      36,
+      0,
+      0,
+      0,
+      2,
+      0,
+      0,
+      1,
+      7,
+      0,
+      0,
+      0,
+      ...u32le(user.task.pid),
+      0,
+      0,
+      0,
+      0,
+    ]);
     expect(user.sendto(fd, message(0x11, 0x1, 8))).toBe(16);
     const err = user.recvmsg(fd, 200, MSG_DONTWAIT) as { data: Uint8Array };
     const dv = new DataView(err.data.buffer, err.data.byteOffset);

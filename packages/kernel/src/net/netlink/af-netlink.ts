@@ -9,12 +9,12 @@ import { type Module, module_put, try_module_get, WaitQueueHead } from "@kbridge
 import {
   buildAck,
   EMSGSIZE,
-  type NlaPolicy,
   NLM_F,
   NLMSG_ALIGN,
   NLMSG_DONE,
   NLMSG_HDRLEN,
   NLMSG_MIN_TYPE,
+  type NlaPolicy,
   nlmsg_total_size,
   nlmsgEnd,
   nlmsgNew,
@@ -128,7 +128,6 @@ const EFAULT = e("EFAULT");
 const EBUSY = e("EBUSY");
 const EINVAL = e("EINVAL");
 const ENODATA = e("ENODATA");
-const EOVERFLOW = e("EOVERFLOW");
 const EMSGSIZE_ = e("EMSGSIZE");
 const ENOPROTOOPT = e("ENOPROTOOPT");
 const EPROTONOSUPPORT = e("EPROTONOSUPPORT");
@@ -187,7 +186,14 @@ const parms = new WeakMap<SkBuff, NetlinkSkbParms>();
 export function NETLINK_CB(skb: SkBuff): NetlinkSkbParms {
   let p = parms.get(skb);
   if (p === undefined) {
-    p = { portid: 0, dstGroup: 0, flags: 0, creds: { pid: 0, uid: 0, gid: 0 }, sk: undefined, cred: undefined };
+    p = {
+      portid: 0,
+      dstGroup: 0,
+      flags: 0,
+      creds: { pid: 0, uid: 0, gid: 0 },
+      sk: undefined,
+      cred: undefined,
+    };
     parms.set(skb, p);
   }
   return p;
@@ -747,7 +753,11 @@ export class AfNetlink {
   getname(sk: NetlinkSock, peer: boolean): SockaddrNl {
     if (peer) {
       const g = sk.dstGroup;
-      return { family: AF_NETLINK, portid: sk.dstPortid, groups: g === 0 || g > 32 ? 0 : (1 << (g - 1)) >>> 0 };
+      return {
+        family: AF_NETLINK,
+        portid: sk.dstPortid,
+        groups: g === 0 || g > 32 ? 0 : (1 << (g - 1)) >>> 0,
+      };
     }
     return { family: AF_NETLINK, portid: sk.portid, groups: sk.groups[0] ?? 0 };
   }
@@ -756,7 +766,14 @@ export class AfNetlink {
    * `setsockopt()` at SOL_NETLINK (`netlink_setsockopt`) or SOL_SOCKET SO_RCVBUF/SO_SNDBUF (`sk_setsockopt`).
    * `val` is the int read from the user when `optlen >= 4`, else 0, as the kernel reads it.
    */
-  setsockopt(sk: NetlinkSock, level: number, optname: number, val: number, optlen: number, caller: NetlinkCaller): number {
+  setsockopt(
+    sk: NetlinkSock,
+    level: number,
+    optname: number,
+    val: number,
+    optlen: number,
+    caller: NetlinkCaller,
+  ): number {
     if (level === SOL_SOCKET) {
       if (optlen < 4) return EINVAL;
       if (optname === SO_RCVBUF || optname === SO_SNDBUF) {
@@ -829,7 +846,12 @@ export class AfNetlink {
    * length. Returns the bytes to write back and the new `optlen`, or a negative errno. LIST_MEMBERSHIPS writes as
    * many u32 words as fit and reports the length the whole bitmap needs.
    */
-  getsockopt(sk: NetlinkSock, level: number, optname: number, len: number): { value: Uint8Array; optlen: number } | number {
+  getsockopt(
+    sk: NetlinkSock,
+    level: number,
+    optname: number,
+    len: number,
+  ): { value: Uint8Array; optlen: number } | number {
     if (level === SOL_SOCKET) {
       if (len < 0) return EINVAL;
       if (optname !== SO_RCVBUF && optname !== SO_SNDBUF) return ENOPROTOOPT;
@@ -859,7 +881,7 @@ export class AfNetlink {
           words.push(sk.groups[pos / 4] ?? 0);
         }
         const b = new Uint8Array(words.length * 4);
-        words.forEach((w, i) => put32(b, i * 4, w, true));
+        for (const [i, w] of words.entries()) put32(b, i * 4, w, true);
         return { value: b, optlen: Math.ceil(Math.ceil(sk.ngroups / 8) / 4) * 4 };
       }
       case o.LISTEN_ALL_NSID:
@@ -895,7 +917,12 @@ export class AfNetlink {
    */
   sendmsg(
     sk: NetlinkSock,
-    msg: { readonly name?: SockaddrNl; readonly namelen?: number; readonly len: number; readonly flags: number },
+    msg: {
+      readonly name?: SockaddrNl;
+      readonly namelen?: number;
+      readonly len: number;
+      readonly flags: number;
+    },
     copyIn: (dst: Uint8Array) => number,
     caller: NetlinkCaller,
   ): number | Promise<number> {
@@ -914,7 +941,8 @@ export class AfNetlink {
       if (msg.name.family !== AF_NETLINK) return EINVAL;
       dstPortid = msg.name.portid >>> 0;
       dstGroup = ffs(msg.name.groups);
-      if ((dstGroup !== 0 || dstPortid !== 0) && !this.#allowed(sk, NL_CFG_F_NONROOT_SEND, caller)) return EPERM;
+      if ((dstGroup !== 0 || dstPortid !== 0) && !this.#allowed(sk, NL_CFG_F_NONROOT_SEND, caller))
+        return EPERM;
       skbFlags |= NETLINK_SKB_DST;
     } else {
       dstPortid = sk.dstPortid;
@@ -1014,7 +1042,9 @@ export class AfNetlink {
     return (async () => {
       for (;;) {
         const r = target.writers.wait_event_interruptible(
-          () => target.released || ((target.rmem === 0 || target.rmem + skb.truesize <= target.rcvbuf) && !target.congested),
+          () =>
+            target.released ||
+            ((target.rmem === 0 || target.rmem + skb.truesize <= target.rcvbuf) && !target.congested),
         );
         const woke = r === 0 ? 0 : await r;
         if (woke !== 0) {
@@ -1092,14 +1122,14 @@ export class AfNetlink {
   /** `nlmsg_unicast()`: a nonblocking {@link AfNetlink.netlink_unicast} whose success is 0. */
   nlmsg_unicast(ssk: NetlinkSock, skb: SkBuff, portid: number): number {
     const r = this.netlink_unicast(ssk, skb, portid, true) as number;
-    return r > 0 ? 0 : r;
+    return Math.min(r, 0);
   }
 
   /** `nlmsg_multicast()`: sets `NETLINK_CB(skb).dst_group` (what receivers see), then broadcasts; success is 0. */
   nlmsg_multicast(ssk: NetlinkSock, skb: SkBuff, portid: number, group: number): number {
     NETLINK_CB(skb).dstGroup = group;
     const r = this.netlink_broadcast(ssk, skb, portid, group);
-    return r > 0 ? 0 : r;
+    return Math.min(r, 0);
   }
 
   /**
@@ -1176,7 +1206,9 @@ export class AfNetlink {
         return { result: EAGAIN, flags: 0, cmsgs: [] };
       }
       return (async () => {
-        const r = sk.readers.wait_event_interruptible(() => sk.queue.length > 0 || sk.err !== 0 || sk.released);
+        const r = sk.readers.wait_event_interruptible(
+          () => sk.queue.length > 0 || sk.err !== 0 || sk.released,
+        );
         const woke = r === 0 ? 0 : await r;
         if (woke !== 0) return { result: woke === ERESTARTSYS ? EINTR : woke, flags: 0, cmsgs: [] };
         return this.recvmsg(sk, len, flags, copyOut);
@@ -1433,7 +1465,9 @@ export class AfNetlink {
    */
   release(sk: NetlinkSock): void {
     if (sk.released) {
-      throw new KernelError("EBADF", `netlink socket (port ${sk.portid}) is already released`, { op: "release" });
+      throw new KernelError("EBADF", `netlink socket (port ${sk.portid}) is already released`, {
+        op: "release",
+      });
     }
     const t = this.#tables[sk.protocol]!;
     if (sk.bound && t.ports.get(sk.portid) === sk) t.ports.delete(sk.portid);
@@ -1477,7 +1511,10 @@ export class AfNetlink {
         rows.push(
           `${sk.ino.toString(16).padStart(16, "0")} ${pad(p, 3)} ${pad(sk.portid, 10)} ${(sk.groups[0] ?? 0)
             .toString(16)
-            .padStart(8, "0")} ${pad(sk.rmem, 8)} ${pad(0, 8)} ${pad(sk.cbRunning ? 1 : 0, 5)} ${pad(2, 8)} ${pad(sk.drops, 8)} ${pad(sk.ino, 8)}\n`,
+            .padStart(
+              8,
+              "0",
+            )} ${pad(sk.rmem, 8)} ${pad(0, 8)} ${pad(sk.cbRunning ? 1 : 0, 5)} ${pad(2, 8)} ${pad(sk.drops, 8)} ${pad(sk.ino, 8)}\n`,
         );
       }
     }
