@@ -67,7 +67,7 @@ export class WaitQueueHead {
         w.settle(0);
       } else i++;
     }
-    for (const p of [...this.#pollers]) p();
+    if (this.#pollers.size > 0) for (const p of [...this.#pollers]) p();
   }
 
   /** A signal for the sleepers: each wakes with -ERESTARTSYS (signal_pending in the wait loop). */

@@ -26,7 +26,7 @@ export {
   SIGTERM,
   type SpawnOptions,
   Task,
-  type TraceEntry,
+  TraceEntry,
 } from "./kernel.js";
 export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit } from "./libc.js";
 export * from "./net/netlink/af-netlink.js";

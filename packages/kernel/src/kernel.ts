@@ -109,6 +109,8 @@ export interface KernelOptions {
   readonly firstPid?: number;
   /** CONFIG_MODULE_FORCE_UNLOAD. */
   readonly forceUnload?: boolean;
+  /** Trace entries kept (10000 by default; 0: no trace). */
+  readonly traceLimit?: number;
 }
 
 // xorshift32: a deterministic default for get_random_u32().
@@ -124,18 +126,43 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** A line of the system-call trace. */
-export interface TraceEntry {
+/** A line of the system-call trace; its text is built when first read. */
+export class TraceEntry {
   /** The calling task. */
   readonly pid: number;
   /** The system call. */
   readonly name: string;
-  /** The arguments as strace prints them. */
-  readonly args: readonly string[];
   /** The return value (negative errno for an error). */
   readonly ret: number;
+  readonly #args: () => readonly string[];
+  readonly #hex: boolean;
+  #text: string | undefined;
+
+  /** @internal */
+  constructor(pid: number, name: string, args: () => readonly string[], ret: number, hexRet: boolean) {
+    this.pid = pid;
+    this.name = name;
+    this.ret = ret;
+    this.#args = args;
+    this.#hex = hexRet;
+  }
+
+  /** The arguments as strace prints them. */
+  get args(): readonly string[] {
+    return this.#args();
+  }
+
   /** The strace line: `socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = 3` or `… = -1 EFAULT (Bad address)`. */
-  readonly text: string;
+  get text(): string {
+    if (this.#text === undefined) {
+      const r = this.ret;
+      let t = `${this.name}(${this.#args().join(", ")}) = `;
+      if (r < 0 && r >= -4095) t += `-1 ${errnoName(-r) ?? String(-r)} (${strerror(-r)})`;
+      else t += this.#hex ? `0x${r.toString(16)}` : String(r);
+      this.#text = t;
+    }
+    return this.#text;
+  }
 }
 
 /**
@@ -167,8 +194,13 @@ export class Kernel {
   readonly devtmpfs = new Map<string, Inode>();
   /** The live tasks by pid. */
   readonly tasks = new Map<number, Task>();
-  /** The system-call trace, oldest first (see {@link Kernel.traceText}). */
+  /**
+   * The system-call trace, oldest first, at most `traceLimit` entries: when full, the oldest eighth is dropped
+   * (see {@link Kernel.traceText}).
+   */
   readonly trace: TraceEntry[] = [];
+  /** How many trace entries are kept (the oldest go first); 0 turns tracing off. */
+  traceLimit: number;
   #nextPid: number;
   #ino = 4000;
 
@@ -180,6 +212,10 @@ export class Kernel {
     if (!Number.isInteger(first) || first < 1 || first > 4194304)
       throw new KernelError("EINVAL", `first pid ${String(first)} is not 1..4194304`, { op: "Kernel" });
     this.#nextPid = first;
+    const limit = options.traceLimit ?? 10000;
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new KernelError("EINVAL", `trace limit ${String(limit)} is not a count`, { op: "Kernel" });
+    this.traceLimit = limit;
     this.random = options.random ?? seeded(0x6b627267);
     this.vmm = new Vmm({ ram: options.ram ?? 64 * 1024 * 1024 });
     this.chrdevs = new ChrdevRegistry();
@@ -216,7 +252,7 @@ export class Kernel {
     });
     for (const fd of parent.cloexec) child.cloexec.add(fd);
     this.tasks.set(child.pid, child);
-    this.record(parent, "fork", [], child.pid);
+    this.record(parent, "fork", () => [], child.pid);
     return child;
   }
 
@@ -234,7 +270,7 @@ export class Kernel {
     for (let fd = 0; fd < task.fds.length; fd++) this.closeFd(task, fd);
     task.mm.mmput();
     this.tasks.delete(task.pid);
-    this.record(task, "exit_group", [String(code)], 0);
+    this.record(task, "exit_group", () => [String(code)], 0);
   }
 
   /**
@@ -302,11 +338,12 @@ export class Kernel {
   }
 
   /** @internal appends a trace line */
-  record(task: Task, name: string, args: readonly string[], ret: number, hexRet = false): void {
-    let text = `${name}(${args.join(", ")}) = `;
-    if (ret < 0 && ret >= -4095) text += `-1 ${errnoName(-ret) ?? String(-ret)} (${strerror(-ret)})`;
-    else text += hexRet ? `0x${ret.toString(16)}` : String(ret);
-    this.trace.push({ pid: task.pid, name, args, ret, text });
+  record(task: Task, name: string, args: () => readonly string[], ret: number, hexRet = false): void {
+    if (this.traceLimit === 0) return;
+    // The oldest eighth goes at once, so trimming costs O(1) per call on average.
+    if (this.trace.length >= this.traceLimit)
+      this.trace.splice(0, this.trace.length - this.traceLimit + Math.ceil(this.traceLimit / 8));
+    this.trace.push(new TraceEntry(task.pid, name, args, ret, hexRet));
   }
 
   /** The trace as strace prints it with `-f`: `[pid 1000] socket(…) = 3`, one line per call (the last `n`). */

@@ -134,7 +134,8 @@ function fmtSockaddr(a: Uint8Array, len: number): string {
   if (fam !== AF_NETLINK || len < 12) return `{sa_family=${named(AF_NAMES, fam)}}`;
   return `{sa_family=AF_NETLINK, nl_pid=${get32(a, 4, true)}, nl_groups=${get32(a, 8, true).toString(16).padStart(8, "0")}}`;
 }
-function fmtNlmsg(b: Uint8Array, total: number): string {
+function fmtNlmsg(b: Uint8Array | undefined, total: number): string | undefined {
+  if (b === undefined) return undefined;
   if (b.length < 16) return `"${b.length} bytes"`;
   const flags = get16(b, 6, true);
   const names = nlmsgFlagNames(flags).join("|") || "0";
@@ -186,11 +187,11 @@ export class Syscalls {
   ): T | Promise<T> {
     if (ret instanceof Promise) {
       return ret.then((r) => {
-        this.#k.record(t, name, args(), r, hexRet);
+        this.#k.record(t, name, args, r, hexRet);
         return r;
       });
     }
-    this.#k.record(t, name, args(), ret, hexRet);
+    this.#k.record(t, name, args, ret, hexRet);
     return ret;
   }
 
@@ -223,7 +224,8 @@ export class Syscalls {
   // move_addr_to_kernel()
   #addrIn(uaddr: number, ulen: number): Uint8Array | number {
     if (ulen < 0 || ulen > SOCKADDR_STORAGE_SIZE) return EINVAL;
-    const b = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    // sockaddr_storage; only the bytes a netlink address uses are kept (12 at least, zeroed past ulen).
+    const b = new Uint8Array(Math.max(ulen, 12));
     if (ulen === 0) return b;
     const got = this.#copyIn(uaddr, ulen);
     if (typeof got === "number") return got;
@@ -544,7 +546,10 @@ export class Syscalls {
         if (e) return e;
       }
       shown = `{msg_name=${name ? fmtSockaddr(name, namelen) : "NULL"}, msg_namelen=${namelen}, msg_iov=[${iovs
-        .map((v) => `{iov_base=${this.#peekNl(v.base, v.len) ?? hex(v.base)}, iov_len=${v.len}}`)
+        .map(
+          (v) =>
+            `{iov_base=${fmtNlmsg(this.#peekNl(v.base, v.len), v.len) ?? hex(v.base)}, iov_len=${v.len}}`,
+        )
         .join(", ")}], msg_iovlen=${iovs.length}, msg_controllen=${ctllen}, msg_flags=0}`;
       return this.#sendCommon(t, fd, iovs, name, namelen, flags);
     })();
@@ -569,8 +574,8 @@ export class Syscalls {
       ["addrlen", addrlen],
     ] as const)
       this.#int("sendto", n, v);
-    let shownBuf = hex(Number(buf));
-    let shownAddr = Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr));
+    let head: Uint8Array | undefined;
+    let addrBytes: Uint8Array | undefined;
     const ret = ((): number | Promise<number> => {
       const n = Math.min(Math.max(len, 0), MAX_RW_COUNT);
       if (len < 0 || !this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
@@ -581,25 +586,31 @@ export class Syscalls {
         const a = this.#addrIn(Number(uaddr), addrlen);
         if (typeof a === "number") return a;
         name = a;
-        shownAddr = fmtSockaddr(a, addrlen);
+        addrBytes = a;
       }
-      const head = this.#peekNl(Number(buf), n);
-      if (head !== undefined) shownBuf = head;
+      head = this.#peekNl(Number(buf), n);
       return this.#sendCommon(t, fd, [{ base: Number(buf), len: n }], name, name ? addrlen : 0, flags);
     })();
     return this.#done(
       t,
       "sendto",
-      () => [String(fd), shownBuf, String(len), msgFlags(flags), shownAddr, String(addrlen)],
+      () => [
+        String(fd),
+        fmtNlmsg(head, len) ?? hex(Number(buf)),
+        String(len),
+        msgFlags(flags),
+        addrBytes ? fmtSockaddr(addrBytes, addrlen) : Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr)),
+        String(addrlen),
+      ],
       ret,
     );
   }
 
-  // What strace shows of a netlink message: its header, read without counting it as a crossing.
-  #peekNl(p: number, n: number): string | undefined {
-    if (n < 16) return undefined;
+  // What strace shows of a netlink message: its header, read as a debugger would (not a crossing).
+  #peekNl(p: number, n: number): Uint8Array | undefined {
+    if (n < 16 || this.#k.traceLimit === 0) return undefined;
     try {
-      return fmtNlmsg(this.#k.vmm.userRead(p, 16), n);
+      return this.#k.vmm.userRead(p, 16);
     } catch {
       return undefined;
     }
@@ -657,8 +668,8 @@ export class Syscalls {
       if (typeof iovs === "number") return iovs;
       return this.#recvCommon(t, fd, iovs, flags, (r) => {
         let outFlags = r.flags;
-        if (namePtr !== 0 && r.name !== undefined) {
-          const a = this.#nlBytes({ family: AF_NETLINK, ...r.name });
+        if (namePtr !== 0) {
+          const a = this.#nlBytes({ family: AF_NETLINK, portid: r.portid, groups: r.groups });
           const e = this.#addrOut(a, namePtr, mp + 8);
           if (e) return e;
         }
@@ -690,7 +701,7 @@ export class Syscalls {
         const used = new Uint8Array(8);
         new DataView(used.buffer).setBigUint64(0, BigInt(ctllen - room), true);
         if (this.#copyOut(mp + 40, used) !== 0) return EFAULT;
-        shown = `{msg_name=${r.name ? fmtSockaddr(this.#nlBytes({ family: AF_NETLINK, ...r.name }), 12) : "NULL"}, msg_iov=[${iovs
+        shown = `{msg_name=${namePtr !== 0 ? fmtSockaddr(this.#nlBytes({ family: AF_NETLINK, portid: r.portid, groups: r.groups }), 12) : "NULL"}, msg_iov=[${iovs
           .map((v) => `{iov_base=${hex(v.base)}, iov_len=${v.len}}`)
           .join(", ")}], msg_controllen=${ctllen - room}, msg_flags=${msgFlags(outFlags)}}`;
         return r.result;
@@ -723,8 +734,8 @@ export class Syscalls {
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
       return this.#recvCommon(t, fd, [{ base: Number(buf), len: n }], flags, (r) => {
-        if (Number(uaddr) !== 0 && r.name !== undefined) {
-          const a = this.#nlBytes({ family: AF_NETLINK, ...r.name });
+        if (Number(uaddr) !== 0) {
+          const a = this.#nlBytes({ family: AF_NETLINK, portid: r.portid, groups: r.groups });
           const e = this.#addrOut(a, Number(uaddr), Number(ulen));
           if (e) return e;
           shownAddr = fmtSockaddr(a, 12);

@@ -155,7 +155,7 @@ export {
   nlmsgPut,
   nlmsgTrim,
 } from "./skb-netlink.js";
-export { SKB_SIZES_X86_64, SkBuff, type SkbSizes } from "./skbuff.js";
+export { SKB_SIZES_X86_64, SkBuff, SkbHeadCache, type SkbSizes } from "./skbuff.js";
 export { type MessageInit, type Nest, NLA_MAX_PAYLOAD, NlWriter } from "./writer.js";
 export {
   attrsToObject,

@@ -42,10 +42,64 @@ function kmallocRoundup(n: number): number {
   return KMALLOC_CACHES.find((c) => c >= n)!;
 }
 
+/**
+ * The slab caches skb heads come from (`skb_small_head_cache` and the kmalloc caches) on one machine: a head freed
+ * with its last skb goes back to the cache of its size, and the next allocation of that size takes it, zeroed, instead
+ * of a new buffer (allocating a JavaScript buffer costs far more than a kernel slab allocation). Views of an skb's
+ * data obtained before it was freed must not be used afterwards, as in the kernel.
+ */
+export class SkbHeadCache {
+  readonly #free = new Map<number, Uint8Array[]>();
+  readonly #limit: number;
+  #active = 0;
+
+  /** @param limit - how many free heads each size keeps (256 by default) */
+  constructor(limit = 256) {
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new KernelError("EINVAL", `cache limit ${String(limit)} is not a count`, {
+        op: "kmem_cache_create",
+      });
+    this.#limit = limit;
+  }
+
+  /** Free heads held now, over every size. */
+  get size(): number {
+    let n = 0;
+    for (const l of this.#free.values()) n += l.length;
+    return n;
+  }
+
+  /** Heads handed out and not yet freed (`active_objs` of /proc/slabinfo): 0 when no skb of the machine is alive. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** @internal a zeroed head of `size` bytes */
+  take(size: number): Uint8Array {
+    this.#active++;
+    const b = this.#free.get(size)?.pop();
+    if (b === undefined) return new Uint8Array(size);
+    b.fill(0);
+    return b;
+  }
+
+  /** @internal a head back to its cache */
+  give(b: Uint8Array): void {
+    this.#active--;
+    let l = this.#free.get(b.length);
+    if (l === undefined) {
+      l = [];
+      this.#free.set(b.length, l);
+    }
+    if (l.length < this.#limit) l.push(b);
+  }
+}
+
 // The data buffer and its skb_shared_info.dataref, shared by clones.
 interface Shared {
   readonly bytes: Uint8Array;
   dataref: number;
+  readonly cache: SkbHeadCache | undefined;
 }
 
 let serial = 0;
@@ -69,6 +123,11 @@ export class SkBuff {
   readonly truesize: number;
   /** The sizes this skb was allocated with. */
   readonly sizes: SkbSizes;
+  /**
+   * `skb->cb`: the control block of the layer that holds the skb (netlink keeps `NETLINK_CB` here). A clone gets a
+   * shallow copy, as `skb_clone()` copies the 48 bytes; a copy ({@link SkBuff.copy}) too.
+   */
+  cb: object | undefined = undefined;
 
   private constructor(shared: Shared, end: number, truesize: number, sizes: SkbSizes) {
     this.id = ++serial;
@@ -84,7 +143,7 @@ export class SkBuff {
    * allocation, so `tailroom` may exceed `size`; `truesize` is `SKB_TRUESIZE(end)`.
    * @throws {@link @kbridge/uapi!KernelError} ENOMEM past KMALLOC_MAX_SIZE (4 MiB), EINVAL for a bad size
    */
-  static alloc(size: number, sizes: SkbSizes = SKB_SIZES_X86_64): SkBuff {
+  static alloc(size: number, sizes: SkbSizes = SKB_SIZES_X86_64, cache?: SkbHeadCache): SkBuff {
     if (!Number.isInteger(size) || size < 0)
       throw new KernelError("EINVAL", `size ${String(size)} is not a byte count`, { op: "alloc_skb" });
     // kmalloc_reserve(): SKB_HEAD_ALIGN(size), then the small-head cache or kmalloc_size_roundup().
@@ -100,7 +159,7 @@ export class SkBuff {
     // __finalize_skb_around(): the shared info sits at the end; truesize = SKB_TRUESIZE(end).
     const end = total - sizes.sharedInfo;
     return new SkBuff(
-      { bytes: new Uint8Array(end), dataref: 1 },
+      { bytes: cache === undefined ? new Uint8Array(end) : cache.take(end), dataref: 1, cache },
       end,
       end + sizes.skbStruct + sizes.sharedInfo,
       sizes,
@@ -278,6 +337,7 @@ export class SkBuff {
     c.#data = this.#data;
     c.#tail = this.#tail;
     c.#cloned = true;
+    if (this.cb !== undefined) c.cb = { ...this.cb };
     this.#cloned = true;
     this.#shared.dataref++;
     return c;
@@ -287,13 +347,14 @@ export class SkBuff {
   copy(): SkBuff {
     this.#alive("skb_copy");
     const c = new SkBuff(
-      { bytes: this.#shared.bytes.slice(), dataref: 1 },
+      { bytes: this.#shared.bytes.slice(), dataref: 1, cache: undefined },
       this.#end,
       this.truesize,
       this.sizes,
     );
     c.#data = this.#data;
     c.#tail = this.#tail;
+    if (this.cb !== undefined) c.cb = { ...this.cb };
     return c;
   }
 
@@ -304,7 +365,7 @@ export class SkBuff {
     this.#alive("skb_unclone");
     if (!this.cloned) return;
     this.#shared.dataref--;
-    this.#shared = { bytes: this.#shared.bytes.slice(), dataref: 1 };
+    this.#shared = { bytes: this.#shared.bytes.slice(), dataref: 1, cache: undefined };
     this.#cloned = false;
   }
 
@@ -312,7 +373,8 @@ export class SkBuff {
     this.#alive(op);
     if (--this.#users > 0) return false;
     this.#freed = op;
-    this.#shared.dataref--;
+    const sh = this.#shared;
+    if (--sh.dataref === 0 && sh.cache !== undefined) sh.cache.give(sh.bytes);
     return true;
   }
 

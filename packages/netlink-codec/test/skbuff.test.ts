@@ -15,7 +15,9 @@ import {
   nlmsgPut,
   nlmsgTrim,
   parseDatagram,
+  SKB_SIZES_X86_64,
   SkBuff,
+  SkbHeadCache,
 } from "../src/index.js";
 
 function kernelError(fn: () => unknown): KernelError {
@@ -144,5 +146,36 @@ describe("netlink builders on an skb", () => {
     expect(nlmsgLen(skb, nlh)).toBe(24);
     nlmsgTrim(skb, nlh);
     expect(skb.len).toBe(0);
+  });
+});
+
+describe("skb->cb and the head cache", () => {
+  it("clone and copy get their own copy of cb", () => {
+    const skb = SkBuff.alloc(64);
+    skb.cb = { portid: 7 };
+    const c = skb.clone();
+    const d = skb.copy();
+    (c.cb as { portid: number }).portid = 8;
+    expect(skb.cb).toEqual({ portid: 7 });
+    expect(d.cb).toEqual({ portid: 7 });
+    expect(d.cb).not.toBe(skb.cb);
+  });
+
+  it("a freed head returns to its cache, zeroed on reuse, and `active` counts the live ones", () => {
+    const cache = new SkbHeadCache();
+    const a = SkBuff.alloc(100, SKB_SIZES_X86_64, cache);
+    a.putData(Uint8Array.of(1, 2, 3));
+    const clone = a.clone();
+    expect(cache.active).toBe(1);
+    a.free();
+    expect(cache.active).toBe(1); // the clone still holds the data
+    const head = clone.buffer;
+    clone.consume();
+    expect([cache.active, cache.size]).toEqual([0, 1]);
+    const b = SkBuff.alloc(100, SKB_SIZES_X86_64, cache);
+    expect(b.buffer).toBe(head);
+    expect(Array.from(b.buffer.subarray(0, 3))).toEqual([0, 0, 0]);
+    expect(cache.active).toBe(1);
+    expect(() => new SkbHeadCache(-1)).toThrow(/not a count/);
   });
 });

@@ -17,10 +17,11 @@ import {
   type NlaPolicy,
   nlmsg_total_size,
   nlmsgEnd,
-  nlmsgNew,
   nlmsgPut,
   policyAttrs,
+  SKB_SIZES_X86_64,
   SkBuff,
+  SkbHeadCache,
 } from "@kbridge/netlink-codec";
 import { errnoNumber, get16, get32, KernelError, put32 } from "@kbridge/uapi";
 import { CAP_NET_ADMIN, CAP_NET_BROADCAST, type Cred } from "../../cred.js";
@@ -173,39 +174,25 @@ export interface NetlinkSkbParms {
   /** `NETLINK_SKB_DST` when sent with an explicit address. */
   flags: number;
   /** `NETLINK_CREDS(skb)`: the sender's pid, uid and gid. */
-  creds: { pid: number; uid: number; gid: number };
+  creds: { readonly pid: number; readonly uid: number; readonly gid: number };
   /** `NETLINK_CB(skb).sk`: the sending socket, set when a kernel socket receives the skb. */
   sk: NetlinkSock | undefined;
   /** The sender's credentials at send time (what `netlink_capable` asks in the sender's context). */
   cred: Cred | undefined;
 }
 
-const parms = new WeakMap<SkBuff, NetlinkSkbParms>();
-
-/** `NETLINK_CB(skb)`: the netlink control block of an skb (created empty on first use; clones get a copy). */
+/** `NETLINK_CB(skb)`: the netlink control block of an skb, kept in `skb.cb` (created empty on first use; a clone gets a copy). */
 export function NETLINK_CB(skb: SkBuff): NetlinkSkbParms {
-  let p = parms.get(skb);
+  let p = skb.cb as NetlinkSkbParms | undefined;
   if (p === undefined) {
-    p = {
-      portid: 0,
-      dstGroup: 0,
-      flags: 0,
-      creds: { pid: 0, uid: 0, gid: 0 },
-      sk: undefined,
-      cred: undefined,
-    };
-    parms.set(skb, p);
+    p = { portid: 0, dstGroup: 0, flags: 0, creds: NO_CREDS, sk: undefined, cred: undefined };
+    skb.cb = p;
   }
   return p;
 }
 
-// skb_clone() copies skb->cb.
-function cloneSkb(skb: SkBuff): SkBuff {
-  const c = skb.clone();
-  const p = parms.get(skb);
-  if (p !== undefined) parms.set(c, { ...p, creds: { ...p.creds } });
-  return c;
-}
+const NO_CREDS = Object.freeze({ pid: 0, uid: 0, gid: 0 });
+const NO_CMSGS: NetlinkRecv["cmsgs"] = Object.freeze([]);
 
 /**
  * `struct netlink_ext_ack` as a family fills it: message, the offending attribute (its offset from the start of
@@ -304,10 +291,59 @@ export interface NetlinkRecv {
   readonly result: number;
   /** `msg_flags` out (MSG_TRUNC when the datagram was cut). */
   readonly flags: number;
-  /** The source address (`struct sockaddr_nl` fields), when a datagram was received. */
-  readonly name?: { readonly portid: number; readonly groups: number };
+  /** The source address's `nl_pid` (the sender's port, 0 for the kernel); 0 when nothing was received. */
+  readonly portid: number;
+  /** The source address's `nl_groups`: the group mask the message was multicast to; 0 when nothing was received. */
+  readonly groups: number;
   /** Control messages: `{ level, type, data }`, as `put_cmsg` is asked to write them. */
   readonly cmsgs: readonly { readonly level: number; readonly type: number; readonly data: Uint8Array }[];
+}
+
+/**
+ * `struct sk_buff_head`: a FIFO of skbs with O(1) `skb_queue_tail` and `skb_dequeue` (a growable ring, as a linked
+ * list would be in the kernel).
+ */
+export class SkbQueue {
+  #ring: (SkBuff | undefined)[] = new Array(16);
+  #head = 0;
+  #len = 0;
+
+  /** `skb_queue_len()`. */
+  get length(): number {
+    return this.#len;
+  }
+
+  /** `skb_queue_tail()`. */
+  enqueue(skb: SkBuff): void {
+    if (this.#len === this.#ring.length) {
+      const bigger: (SkBuff | undefined)[] = new Array(this.#ring.length * 2);
+      for (let i = 0; i < this.#len; i++) bigger[i] = this.#ring[(this.#head + i) % this.#ring.length];
+      this.#ring = bigger;
+      this.#head = 0;
+    }
+    this.#ring[(this.#head + this.#len) % this.#ring.length] = skb;
+    this.#len++;
+  }
+
+  /** `skb_dequeue()`: the oldest skb, or undefined. */
+  dequeue(): SkBuff | undefined {
+    if (this.#len === 0) return undefined;
+    const skb = this.#ring[this.#head];
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#ring.length;
+    this.#len--;
+    return skb;
+  }
+
+  /** `skb_peek()`: the oldest skb, left queued. */
+  peek(): SkBuff | undefined {
+    return this.#len === 0 ? undefined : this.#ring[this.#head];
+  }
+
+  /** The queued skbs, oldest first. */
+  *[Symbol.iterator](): IterableIterator<SkBuff> {
+    for (let i = 0; i < this.#len; i++) yield this.#ring[(this.#head + i) % this.#ring.length]!;
+  }
 }
 
 // The per-protocol entry of nl_table[].
@@ -384,7 +420,7 @@ export class NetlinkSock {
   /** `nlk->max_recvmsg_len`. */
   maxRecvmsgLen = 0;
   /** The receive queue (`sk_receive_queue`). */
-  readonly queue: SkBuff[] = [];
+  readonly queue = new SkbQueue();
   /** `nlk->cb_running`. */
   cbRunning = false;
   /** `nlk->dump_done_errno`. */
@@ -449,7 +485,7 @@ export class AfNetlink {
   readonly #random: () => number;
   readonly #nextIno: () => number;
   readonly #sockets = new Set<NetlinkSock>();
-  readonly #live = new Set<SkBuff>();
+  readonly #heads = new SkbHeadCache();
 
   constructor(options: AfNetlinkOptions) {
     this.#random = options.random;
@@ -468,26 +504,21 @@ export class AfNetlink {
   }
 
   /**
-   * The skbs allocated by af_netlink and the families that are neither freed nor queued on an open socket:
-   * after every socket is closed this is empty unless something leaked.
+   * How many skb heads allocated by af_netlink and the families are alive (queued, being processed, or leaked):
+   * after every socket is closed this is 0 unless something leaked.
    */
-  liveSkbs(): SkBuff[] {
-    for (const s of this.#live) if (s.freed) this.#live.delete(s);
-    return [...this.#live];
+  skbsInUse(): number {
+    return this.#heads.active;
   }
 
-  /** `nlmsg_new(payload)`, tracked by {@link AfNetlink.liveSkbs}. */
+  /** `nlmsg_new(payload)`, counted by {@link AfNetlink.skbsInUse}. */
   nlmsg_new(payload: number): SkBuff {
-    const skb = nlmsgNew(payload);
-    this.#live.add(skb);
-    return skb;
+    return SkBuff.alloc(nlmsg_total_size(payload), SKB_SIZES_X86_64, this.#heads);
   }
 
-  /** `alloc_skb(size)`, tracked by {@link AfNetlink.liveSkbs}. */
+  /** `alloc_skb(size)`, counted by {@link AfNetlink.skbsInUse}. */
   alloc_skb(size: number): SkBuff {
-    const skb = SkBuff.alloc(size);
-    this.#live.add(skb);
-    return skb;
+    return SkBuff.alloc(size, SKB_SIZES_X86_64, this.#heads);
   }
 
   /** Whether protocol `protocol` has a kernel socket or table entry (`nl_table[p].registered`). */
@@ -998,7 +1029,7 @@ export class AfNetlink {
   // __netlink_sendskb(): queue it and wake the reader.
   #queue(sk: NetlinkSock, skb: SkBuff): number {
     const len = skb.len;
-    sk.queue.push(skb);
+    sk.queue.enqueue(skb);
     sk.readers.wake_up_interruptible();
     return len;
   }
@@ -1095,7 +1126,7 @@ export class AfNetlink {
     for (const sk of [...this.#tables[ssk.protocol]!.mcList]) {
       if (sk === ssk) continue;
       if (sk.portid === portid >>> 0 || group - 1 >= sk.ngroups || !sk.inGroup(group)) continue;
-      if (skb2 === undefined) skb2 = skb.shared ? cloneSkb(skb) : skb.get();
+      if (skb2 === undefined) skb2 = skb.shared ? skb.clone() : skb.get();
       if (filter?.(sk, skb2) === true) {
         skb2.free();
         skb2 = undefined;
@@ -1190,49 +1221,56 @@ export class AfNetlink {
     if (!Number.isInteger(len) || len < 0) {
       throw new KernelError("EINVAL", `buffer length ${String(len)} is not a size`, { op: "recvmsg" });
     }
-    if (sk.released) return { result: -9, flags: 0, cmsgs: [] };
-    if (flags & MSG_OOB) return { result: EOPNOTSUPP, flags: 0, cmsgs: [] };
+    if (sk.released) return { result: -9, flags: 0, portid: 0, groups: 0, cmsgs: NO_CMSGS };
+    if (flags & MSG_OOB) return { result: EOPNOTSUPP, flags: 0, portid: 0, groups: 0, cmsgs: NO_CMSGS };
     sk.maxRecvmsgLen = Math.min(Math.max(sk.maxRecvmsgLen, len), NLMSG_RECVMSG_MAX);
     // skb_recv_datagram(): the pending error, then the queue, then wait.
     if (sk.err !== 0) {
       const err = sk.err;
       sk.err = 0;
       this.#rcvWake(sk);
-      return { result: -err, flags: 0, cmsgs: [] };
+      return { result: -err, flags: 0, portid: 0, groups: 0, cmsgs: NO_CMSGS };
     }
     if (sk.queue.length === 0) {
       if (flags & MSG_DONTWAIT) {
         this.#rcvWake(sk);
-        return { result: EAGAIN, flags: 0, cmsgs: [] };
+        return { result: EAGAIN, flags: 0, portid: 0, groups: 0, cmsgs: NO_CMSGS };
       }
       return (async () => {
         const r = sk.readers.wait_event_interruptible(
           () => sk.queue.length > 0 || sk.err !== 0 || sk.released,
         );
         const woke = r === 0 ? 0 : await r;
-        if (woke !== 0) return { result: woke === ERESTARTSYS ? EINTR : woke, flags: 0, cmsgs: [] };
+        if (woke !== 0)
+          return {
+            result: woke === ERESTARTSYS ? EINTR : woke,
+            flags: 0,
+            portid: 0,
+            groups: 0,
+            cmsgs: NO_CMSGS,
+          };
         return this.recvmsg(sk, len, flags, copyOut);
       })();
     }
-    const skb = (flags & MSG_PEEK ? sk.queue[0] : sk.queue.shift())!;
-    const data = skb.bytes();
-    let copied = data.length;
+    const skb = (flags & MSG_PEEK ? sk.queue.peek() : sk.queue.dequeue())!;
+    const total = skb.len;
+    let copied = total;
     let outFlags = 0;
     if (len < copied) {
       outFlags |= MSG_TRUNC;
       copied = len;
     }
-    let err = copyOut(data.subarray(0, copied));
+    let err = copied === 0 ? 0 : copyOut(skb.buffer.subarray(skb.data, skb.data + copied));
     const p = NETLINK_CB(skb);
     const g = p.dstGroup;
-    const name = { portid: p.portid, groups: g === 0 || g > 32 ? 0 : (1 << (g - 1)) >>> 0 };
-    const cmsgs: { level: number; type: number; data: Uint8Array }[] = [];
+    const groups = g === 0 || g > 32 ? 0 : (1 << (g - 1)) >>> 0;
+    let cmsgs: NetlinkRecv["cmsgs"] = NO_CMSGS;
     if (sk.opts.pktinfo) {
       const b = new Uint8Array(4);
       put32(b, 0, g, true);
-      cmsgs.push({ level: SOL_NETLINK, type: NETLINK_SOCKOPT.PKTINFO, data: b });
+      cmsgs = [{ level: SOL_NETLINK, type: NETLINK_SOCKOPT.PKTINFO, data: b }];
     }
-    if (flags & MSG_TRUNC) copied = data.length;
+    if (flags & MSG_TRUNC) copied = total;
     if (!(flags & MSG_PEEK)) {
       sk.rmem -= skb.truesize;
       skb.consume();
@@ -1245,7 +1283,7 @@ export class AfNetlink {
     }
     this.#rcvWake(sk);
     if (err > 0) err = 0;
-    return { result: err || copied, flags: outFlags, name, cmsgs };
+    return { result: err || copied, flags: outFlags, portid: p.portid, groups, cmsgs };
   }
 
   // netlink_rcv_wake()
@@ -1298,6 +1336,15 @@ export class AfNetlink {
     }
     const kernelSk = this.#tables[requester.protocol]!.ports.get(0);
     const x = extack;
+    if (err === 0 && (!requester.opts.extAck || (x?.msg === undefined && x?.cookie === undefined))) {
+      // The common success ack: 36 bytes, NLM_F_CAPPED, the request's header echoed.
+      const skb = this.nlmsg_new(20);
+      const at = nlmsgPut(skb, p.portid, nlh.seq, 2 /* NLMSG_ERROR */, 20, NLM_F.CAPPED)!;
+      skb.buffer.set(nlh.bytes.subarray(0, NLMSG_HDRLEN), at + NLMSG_HDRLEN + 4);
+      if (kernelSk === undefined) skb.free();
+      else this.nlmsg_unicast(kernelSk, skb, p.portid);
+      return;
+    }
     const bytes = buildAck(nlh.bytes.subarray(0, nlh.len), {
       error: err,
       portid: p.portid,
@@ -1483,7 +1530,7 @@ export class AfNetlink {
     sk.readers.wake_up_interruptible();
     sk.writers.wake_up_interruptible();
     if (sk.cbRunning) this.#endDump(sk);
-    for (const skb of sk.queue.splice(0)) {
+    for (let skb = sk.queue.dequeue(); skb !== undefined; skb = sk.queue.dequeue()) {
       sk.rmem -= skb.truesize;
       skb.free();
     }
