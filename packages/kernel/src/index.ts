@@ -29,6 +29,7 @@ export {
   TraceEntry,
 } from "./kernel.js";
 export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit } from "./libc.js";
+export * from "./net/core/rtnetlink.js";
 export * from "./net/netlink/af-netlink.js";
 export {
   MODULE_NAME_LEN,

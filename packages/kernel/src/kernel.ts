@@ -6,6 +6,7 @@ import { ChrdevRegistry, type File, Inode, ModuleLoader, Vfs, type WaitQueueHead
 import { errnoName, KernelError, strerror } from "@kbridge/uapi";
 import { type MmStruct, Vmm } from "@kbridge/vmm";
 import { Cred } from "./cred.js";
+import { type Rtnetlink, rtnetlink_net_init } from "./net/core/rtnetlink.js";
 import { AfNetlink, type NetlinkCaller, type NetlinkSock } from "./net/netlink/af-netlink.js";
 import { Syscalls } from "./syscalls.js";
 
@@ -111,6 +112,13 @@ export interface KernelOptions {
   readonly forceUnload?: boolean;
   /** Trace entries kept (10000 by default; 0: no trace). */
   readonly traceLimit?: number;
+  /**
+   * Milliseconds since boot, for the timestamps the kernel reports (address creation times); by default time
+   * stands still at 0, so every run prints the same bytes.
+   */
+  readonly clock?: () => number;
+  /** Boot with lo up and addressed (127.0.0.1/8, ::1/128) as an initial namespace has it; default true. */
+  readonly loUp?: boolean;
 }
 
 // xorshift32: a deterministic default for get_random_u32().
@@ -188,6 +196,10 @@ export class Kernel {
   readonly netlink: AfNetlink;
   /** The system calls. */
   readonly sys: Syscalls;
+  /** rtnetlink: the NETLINK_ROUTE kernel socket, its links and addresses. */
+  readonly rtnl: Rtnetlink;
+  /** Milliseconds since boot. */
+  readonly clock: () => number;
   /** `get_random_u32()`. */
   readonly random: () => number;
   /** devtmpfs: `/dev/<name>` nodes by path. */
@@ -223,6 +235,16 @@ export class Kernel {
     this.vfs = new Vfs(this.vmm, this.chrdevs);
     this.netlink = new AfNetlink({ random: this.random, nextIno: () => ++this.#ino });
     this.sys = new Syscalls(this);
+    if (options.clock !== undefined && typeof options.clock !== "function")
+      throw new KernelError("EINVAL", "clock is not a function", { op: "Kernel" });
+    this.clock = options.clock ?? (() => 0);
+    const rtnl = rtnetlink_net_init(this.netlink, {
+      loUp: options.loUp ?? true,
+      clock: () => Math.floor(this.clock() / 10),
+    });
+    if (typeof rtnl === "number")
+      throw KernelError.fromReturn(rtnl, "rtnetlink did not start", { op: "Kernel" });
+    this.rtnl = rtnl;
   }
 
   /**
