@@ -31,6 +31,7 @@ export {
 export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit } from "./libc.js";
 export * from "./net/core/rtnetlink.js";
 export * from "./net/netlink/af-netlink.js";
+export * from "./net/netlink/genetlink.js";
 export {
   MODULE_NAME_LEN,
   O_CLOEXEC,

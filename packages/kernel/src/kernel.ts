@@ -8,6 +8,7 @@ import { type MmStruct, Vmm } from "@kbridge/vmm";
 import { Cred } from "./cred.js";
 import { type Rtnetlink, rtnetlink_net_init } from "./net/core/rtnetlink.js";
 import { AfNetlink, type NetlinkCaller, type NetlinkSock } from "./net/netlink/af-netlink.js";
+import { Genetlink } from "./net/netlink/genetlink.js";
 import { Syscalls } from "./syscalls.js";
 
 /** `SIGINT` (2). */
@@ -198,6 +199,10 @@ export class Kernel {
   readonly sys: Syscalls;
   /** rtnetlink: the NETLINK_ROUTE kernel socket, its links and addresses. */
   readonly rtnl: Rtnetlink;
+  /** Generic netlink: the NETLINK_GENERIC kernel socket, the family registry and nlctrl. */
+  readonly genl: Genetlink;
+  /** The task whose system call runs now (`current`), if any. */
+  current: Task | undefined;
   /** Milliseconds since boot. */
   readonly clock: () => number;
   /** `get_random_u32()`. */
@@ -245,6 +250,7 @@ export class Kernel {
     if (typeof rtnl === "number")
       throw KernelError.fromReturn(rtnl, "rtnetlink did not start", { op: "Kernel" });
     this.rtnl = rtnl;
+    this.genl = new Genetlink(this.netlink, { currentCred: () => this.current?.cred });
   }
 
   /**

@@ -170,6 +170,7 @@ export class Syscalls {
       throw new KernelError("EINVAL", "not a Task", { syscall: op });
     if (t.exited) throw new KernelError("ESRCH", `task ${t.pid} has exited`, { syscall: op });
     if (this.#k.vmm.current !== t.mm) this.#k.vmm.switch_mm(t.mm);
+    this.#k.current = t;
   }
 
   #int(op: string, name: string, v: unknown): number {
