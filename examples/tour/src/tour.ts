@@ -1,6 +1,7 @@
 // The tour: each package of kbridge contributes one stop, a few printed lines computed live by the package.
 import { chrdevStop } from "./stops/chrdev.js";
 import { dmaDeviceStop } from "./stops/dma-device.js";
+import { kernelStop } from "./stops/kernel.js";
 import { netlinkCodecStop } from "./stops/netlink-codec.js";
 import { uapiStop } from "./stops/uapi.js";
 import { vmmStop } from "./stops/vmm.js";
@@ -12,7 +13,14 @@ export interface Stop {
 }
 
 /** The stops in order; every new package appends its own. */
-export const stops: readonly Stop[] = [uapiStop, netlinkCodecStop, vmmStop, dmaDeviceStop, chrdevStop];
+export const stops: readonly Stop[] = [
+  uapiStop,
+  netlinkCodecStop,
+  vmmStop,
+  dmaDeviceStop,
+  chrdevStop,
+  kernelStop,
+];
 
 /** Runs every stop and hands each printed line to `print`. */
 export function runTour(print: (line: string) => void): void {

@@ -77,4 +77,18 @@ describe("the tour", () => {
       'after munmap: delete_module("sensor") = 0, and /proc/devices lists 0 character devices.',
     );
   });
+
+  it("shows the kernel's ext-ack through system calls, the notification and the trace", () => {
+    const text = output().join("\n");
+    expect(text).toContain(
+      'RTM_SETLINK lo with a 2-byte IFLA_MTU → NLMSG_ERROR -34 (ERANGE) "Attribute failed policy validation", offset 32',
+    );
+    expect(text).toContain("the same with 4 bytes (mtu 1500) → ack 0");
+    expect(text).toMatch(/got type 16 \(RTM_NEWLINK\), \d+ bytes, from port 0 group mask 1/);
+    expect(text).toContain("lo's mtu is now 1500");
+    expect(text).toContain(
+      "[pid 1000] bind(0, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000001}, 12) = 0",
+    );
+    expect(text).toMatch(/\[pid 1001\] recvmsg\(0, \{msg_name=\{sa_family=AF_NETLINK, nl_pid=0, .*\) = 144/);
+  });
 });
