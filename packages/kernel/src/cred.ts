@@ -3,6 +3,10 @@
 
 import { KernelError } from "@kbridge/uapi";
 
+/** `CAP_SETGID` (6): SCM_CREDENTIALS with another gid. */
+export const CAP_SETGID = 6;
+/** `CAP_SETUID` (7): SCM_CREDENTIALS with another uid. */
+export const CAP_SETUID = 7;
 /** `CAP_NET_BROADCAST` (11): NETLINK_LISTEN_ALL_NSID, broadcasts into other namespaces. */
 export const CAP_NET_BROADCAST = 11;
 /** `CAP_NET_ADMIN` (12): netlink multicast without NL_CFG_F_NONROOT_*, genetlink GENL_ADMIN_PERM operations. */

@@ -4,17 +4,19 @@
 // fs/read_write.c, fs/ioctl.c, fs/open.c, mm/mmap.c and kernel/module/main.c do it. Each call appends an
 // strace-like line to the kernel's trace.
 
-import { O_NONBLOCK } from "@kbridge/chrdev";
+import { O_NONBLOCK, PollTable, type WaitQueueHead } from "@kbridge/chrdev";
 import { nlmsgFlagNames } from "@kbridge/netlink-codec";
 import { type Addr, get16, get32, KernelError, put32, utf8Decode } from "@kbridge/uapi";
 import { MAP_ANONYMOUS } from "@kbridge/vmm";
-import { CAP_SYS_MODULE } from "./cred.js";
+import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_MODULE } from "./cred.js";
 import type { Kernel, Task } from "./kernel.js";
 import { OpenFile } from "./kernel.js";
 import {
   AF_NETLINK,
   MSG_CTRUNC,
   MSG_DONTWAIT,
+  NETLINK_SOCKOPT,
+  type NetlinkCaller,
   type NetlinkRecv,
   type NetlinkSock,
   SOL_NETLINK,
@@ -25,6 +27,7 @@ import {
 const EPERM = -1;
 const ENOENT = -2;
 const EINTR = -4;
+const ESRCH = -3;
 const EBADF = -9;
 const EFAULT = -14;
 const EINVAL = -22;
@@ -53,6 +56,16 @@ export const MODULE_NAME_LEN = 56;
 export const POLLNVAL = 0x20;
 
 const MAX_RW_COUNT = 0x7ffff000;
+/** `MSG_CMSG_CLOEXEC` (0x40000000): kept in the msg_flags recvmsg writes back. */
+const MSG_CMSG_CLOEXEC = 0x40000000;
+/** `MSG_CMSG_COMPAT` (0x80000000): sendmsg and recvmsg refuse it from a 64-bit caller (EINVAL). */
+const MSG_CMSG_COMPAT = 0x80000000;
+/** `SOCK_MAX`: socket types are below 11. */
+const SOCK_MAX = 11;
+/** `sizeof(struct cmsghdr) + 20`: control data up to this size uses ____sys_sendmsg's stack buffer. */
+const CTL_STACK = 36;
+/** `net.core.optmem_max` (128 KiB since 6.9): sock_kmalloc() refuses a control buffer this large (ENOBUFS). */
+const OPTMEM_MAX = 128 * 1024;
 const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;
 
@@ -110,6 +123,7 @@ const MSG_NAMES: readonly [number, string][] = [
   [0x20, "MSG_TRUNC"],
   [0x40, "MSG_DONTWAIT"],
   [0x100, "MSG_WAITALL"],
+  [0x40000000, "MSG_CMSG_CLOEXEC"],
 ];
 
 const hex = (v: number) => `0x${v.toString(16)}`;
@@ -140,6 +154,11 @@ function fmtNlmsg(b: Uint8Array | undefined, total: number): string | undefined 
   const flags = get16(b, 6, true);
   const names = nlmsgFlagNames(flags).join("|") || "0";
   return `[{nlmsg_len=${get32(b, 0, true)}, nlmsg_type=${hex(get16(b, 4, true))}, nlmsg_flags=${names}, nlmsg_seq=${get32(b, 8, true)}, nlmsg_pid=${get32(b, 12, true)}}${total > 16 ? ", ..." : ""}]`;
+}
+
+// import_ubuf(): the length is a size_t, so a negative int is huge and capped at MAX_RW_COUNT like any other.
+function ubufLen(len: number): number {
+  return len < 0 || len > MAX_RW_COUNT ? MAX_RW_COUNT : len;
 }
 
 interface Iov {
@@ -216,6 +235,11 @@ export class Syscalls {
     return this.#k.vmm.put_user(p, v >>> 0, 4);
   }
 
+  // `current` as af_netlink sees it, with the queues a blocking call sleeps on (so a signal reaches it).
+  #caller(t: Task): NetlinkCaller & { readonly sleepingOn: Set<WaitQueueHead> } {
+    return { tgid: t.tgid, pid: t.pid, cred: t.cred, sleepingOn: t.sleepingOn };
+  }
+
   #sock(t: Task, fd: number): NetlinkSock | number {
     const f = t.fds[fd];
     if (f === undefined) return EBADF;
@@ -279,7 +303,8 @@ export class Syscalls {
       const flags = type & ~0xf;
       if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return EINVAL;
       if (domain < 0 || domain >= 46) return EAFNOSUPPORT;
-      if ((type & 0xf) < 1 || (type & 0xf) >= 11) return EINVAL;
+      // __sock_create(): only type >= SOCK_MAX is EINVAL here; type 0 reaches the family (ESOCKTNOSUPPORT).
+      if ((type & 0xf) >= SOCK_MAX) return EINVAL;
       if (domain !== AF_NETLINK) return EAFNOSUPPORT;
       const sk = this.#k.netlink.socket(type & 0xf, protocol, t.caller);
       if (typeof sk === "number") return sk;
@@ -300,10 +325,15 @@ export class Syscalls {
     const p = Number(uaddr);
     let shown = hex(p);
     const ret = ((): number => {
-      const sk = this.#sock(t, fd);
+      // __sys_bind() looks the socket up before copying the address; __sys_connect() copies the address
+      // before __sys_connect_file() finds the file is not a socket.
+      if (op === "connect" && t.fds[fd] === undefined) return EBADF;
+      let sk = op === "bind" ? this.#sock(t, fd) : undefined;
       if (typeof sk === "number") return sk;
       const a = this.#addrIn(p, addrlen);
       if (typeof a === "number") return a;
+      if (sk === undefined) sk = this.#sock(t, fd);
+      if (typeof sk === "number") return sk;
       shown = fmtSockaddr(a, addrlen);
       return op === "bind"
         ? this.#k.netlink.bind(sk, this.#nl(a), addrlen, t.caller)
@@ -407,8 +437,18 @@ export class Syscalls {
       if (len === undefined) return EFAULT;
       const r = this.#k.netlink.getsockopt(sk, level, optname, len);
       if (typeof r === "number") return r;
-      if (this.#copyOut(Number(optval), r.value) !== 0) return EFAULT;
-      if (this.#putInt(Number(optlenPtr), r.optlen) !== 0) return EFAULT;
+      if (level === SOL_NETLINK && optname !== NETLINK_SOCKOPT.LIST_MEMBERSHIPS) {
+        // netlink_getsockopt(): put_user(len, optlen), then the int.
+        if (this.#putInt(Number(optlenPtr), r.optlen) !== 0) return EFAULT;
+        if (this.#copyOut(Number(optval), r.value) !== 0) return EFAULT;
+      } else {
+        // LIST_MEMBERSHIPS writes the words, then the length even when a word faulted; sk_getsockopt() writes
+        // the value, then the length.
+        const err = this.#copyOut(Number(optval), r.value) !== 0 ? EFAULT : 0;
+        if (err && level === SOL_SOCKET) return err;
+        if (this.#putInt(Number(optlenPtr), r.optlen) !== 0) return EFAULT;
+        if (err) return err;
+      }
       shown = `[${Array.from(r.value).join(", ")}]`;
       return 0;
     })();
@@ -469,25 +509,38 @@ export class Syscalls {
   }
 
   // __scm_send() for a netlink socket: SOL_SOCKET messages are checked; SCM_RIGHTS is for AF_UNIX only.
-  #scmSend(t: Task, ctl: Uint8Array): number {
+  // __scm_send() for a netlink socket: each control message must fit (CMSG_OK); SOL_SOCKET ones are checked —
+  // SCM_RIGHTS is for AF_UNIX only, SCM_CREDENTIALS passes scm_check_creds() and names a live process — and the
+  // result is the credentials the message carries (the sender's own by default, scm_set_cred()).
+  #scmSend(t: Task, ctl: Uint8Array): number | { pid: number; uid: number; gid: number } {
+    let creds = { pid: t.tgid, uid: t.cred.uid, gid: t.cred.gid };
     let off = 0;
+    const dv = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
     while (off + 16 <= ctl.length) {
-      const len = Number(new DataView(ctl.buffer, ctl.byteOffset).getBigUint64(off, true));
-      if (len < 16 || off + len > ctl.length) return EINVAL;
-      const level = get32(ctl, off + 8, true) | 0;
-      const type = get32(ctl, off + 12, true) | 0;
+      const len = dv.getBigUint64(off, true);
+      if (len < 16n || len > BigInt(ctl.length - off)) return EINVAL;
+      const level = dv.getInt32(off + 8, true);
+      const type = dv.getInt32(off + 12, true);
       if (level === SOL_SOCKET) {
-        if (type === SCM_RIGHTS) return EINVAL;
-        if (type !== SCM_CREDENTIALS) return EINVAL;
-        if (len !== 16 + 12) return EINVAL;
-        const pid = get32(ctl, off + 16, true);
-        const uid = get32(ctl, off + 20, true);
-        const gid = get32(ctl, off + 24, true);
-        if (pid !== t.tgid || uid !== t.cred.uid || gid !== t.cred.gid) return EPERM;
+        if (type === SCM_RIGHTS) return EINVAL; // descriptors travel over AF_UNIX only
+        if (type !== SCM_CREDENTIALS) return EINVAL; // SCM_PIDFD and unknown types
+        if (len !== 28n) return EINVAL;
+        const pid = dv.getInt32(off + 16, true);
+        const uid = dv.getUint32(off + 20, true);
+        const gid = dv.getUint32(off + 24, true);
+        if (uid === 0xffffffff || gid === 0xffffffff) return EINVAL;
+        const c = t.cred;
+        const ok =
+          (pid === t.tgid || c.capable(CAP_SYS_ADMIN)) &&
+          (uid === c.uid || c.capable(CAP_SETUID)) &&
+          (gid === c.gid || c.capable(CAP_SETGID));
+        if (!ok) return EPERM;
+        if (pid !== t.tgid && !this.#k.tasks.has(pid)) return ESRCH;
+        creds = { pid, uid, gid };
       }
-      off += (len + 7) & ~7;
+      off += Number((len + 7n) & ~7n);
     }
-    return 0;
+    return creds;
   }
 
   #sendCommon(
@@ -497,6 +550,7 @@ export class Syscalls {
     name: Uint8Array | undefined,
     namelen: number,
     flags: number,
+    ctl?: Uint8Array,
   ): number | Promise<number> {
     const f = t.fds[fd]!;
     const sk = (f.object as { sock: NetlinkSock }).sock;
@@ -504,9 +558,15 @@ export class Syscalls {
     const fl = f.flags & O_NONBLOCK ? flags | MSG_DONTWAIT : flags;
     return this.#k.netlink.sendmsg(
       sk,
-      { ...(name && namelen > 0 && { name: this.#nl(name), namelen }), len, flags: fl },
+      {
+        ...(name && namelen > 0 && { name: this.#nl(name), namelen }),
+        len,
+        flags: fl,
+        // netlink_sendmsg() runs scm_send() after its MSG_OOB and ENODATA checks.
+        ...(ctl !== undefined && { scm: () => this.#scmSend(t, ctl) }),
+      },
       this.#gather(iovs),
-      t.caller,
+      this.#caller(t),
     );
   }
 
@@ -517,20 +577,21 @@ export class Syscalls {
     this.#int("sendmsg", "flags", flags);
     let shown = hex(Number(msgPtr));
     const ret = ((): number | Promise<number> => {
+      if (flags & MSG_CMSG_COMPAT) return EINVAL;
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
+      // copy_msghdr_from_user() / __copy_msghdr(): a NULL name has length 0 whatever msg_namelen says.
       const mh = this.#copyIn(Number(msgPtr), 56);
       if (typeof mh === "number") return mh;
       const dv = new DataView(mh.buffer);
       const namePtr = addr(dv.getBigUint64(0, true));
-      let namelen = dv.getInt32(8, true);
+      let namelen = namePtr === 0 ? 0 : dv.getInt32(8, true);
       const iovPtr = addr(dv.getBigUint64(16, true));
       const iovlen = dv.getBigUint64(24, true);
       const ctlPtr = addr(dv.getBigUint64(32, true));
       const ctllen = dv.getBigUint64(40, true);
       if (namelen < 0) return EINVAL;
       if (namelen > SOCKADDR_STORAGE_SIZE) namelen = SOCKADDR_STORAGE_SIZE;
-      if (ctllen > 0x7fffffffn) return ENOBUFS;
       let name: Uint8Array | undefined;
       if (namePtr !== 0 && namelen > 0) {
         const a = this.#addrIn(namePtr, namelen);
@@ -540,11 +601,14 @@ export class Syscalls {
       if (iovlen > BigInt(UIO_MAXIOV)) return EMSGSIZE;
       const iovs = this.#iovecs(iovPtr, Number(iovlen));
       if (typeof iovs === "number") return iovs;
+      // ____sys_sendmsg(): the control data is copied in after the msghdr and iovecs; checked by scm_send() later.
+      if (ctllen > 0x7fffffffn) return ENOBUFS;
+      let ctl: Uint8Array | undefined;
       if (ctllen > 0n) {
-        const ctl = this.#copyIn(ctlPtr, Number(ctllen));
-        if (typeof ctl === "number") return ctl;
-        const e = this.#scmSend(t, ctl);
-        if (e) return e;
+        if (ctllen > BigInt(CTL_STACK) && ctllen >= BigInt(OPTMEM_MAX)) return ENOBUFS;
+        const c = this.#copyIn(ctlPtr, Number(ctllen));
+        if (typeof c === "number") return c;
+        ctl = c;
       }
       shown = `{msg_name=${name ? fmtSockaddr(name, namelen) : "NULL"}, msg_namelen=${namelen}, msg_iov=[${iovs
         .map(
@@ -552,7 +616,7 @@ export class Syscalls {
             `{iov_base=${fmtNlmsg(this.#peekNl(v.base, v.len), v.len) ?? hex(v.base)}, iov_len=${v.len}}`,
         )
         .join(", ")}], msg_iovlen=${iovs.length}, msg_controllen=${ctllen}, msg_flags=0}`;
-      return this.#sendCommon(t, fd, iovs, name, namelen, flags);
+      return this.#sendCommon(t, fd, iovs, name, namelen, flags, ctl);
     })();
     return this.#done(t, "sendmsg", () => [String(fd), shown, msgFlags(flags)], ret);
   }
@@ -578,8 +642,8 @@ export class Syscalls {
     let head: Uint8Array | undefined;
     let addrBytes: Uint8Array | undefined;
     const ret = ((): number | Promise<number> => {
-      const n = Math.min(Math.max(len, 0), MAX_RW_COUNT);
-      if (len < 0 || !this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
+      const n = ubufLen(len);
+      if (!this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
       let name: Uint8Array | undefined;
@@ -628,11 +692,9 @@ export class Syscalls {
     const sk = (f.object as { sock: NetlinkSock }).sock;
     const len = iovs.reduce((s, v) => s + v.len, 0);
     const fl = f.flags & O_NONBLOCK ? flags | MSG_DONTWAIT : flags;
-    const r = this.#k.netlink.recvmsg(sk, len, fl, this.#scatter(t, iovs));
+    const r = this.#k.netlink.recvmsg(sk, len, fl, this.#scatter(t, iovs), this.#caller(t));
     if (r instanceof Promise) {
-      t.sleepingOn.add(sk.readers);
       return r.then((res) => {
-        t.sleepingOn.delete(sk.readers);
         if (t.exited) return EINTR;
         if (this.#k.vmm.current !== t.mm) this.#k.vmm.switch_mm(t.mm);
         return res.result < 0 ? res.result : after(res);
@@ -652,13 +714,15 @@ export class Syscalls {
     const mp = Number(msgPtr);
     let shown = hex(mp);
     const ret = ((): number | Promise<number> => {
+      if (flags & MSG_CMSG_COMPAT) return EINVAL;
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
       const mh = this.#copyIn(mp, 56);
       if (typeof mh === "number") return mh;
       const dv = new DataView(mh.buffer);
       const namePtr = addr(dv.getBigUint64(0, true));
-      const namelen = dv.getInt32(8, true);
+      // __copy_msghdr(): a NULL name has length 0, so a negative msg_namelen only matters with a name.
+      const namelen = namePtr === 0 ? 0 : dv.getInt32(8, true);
       if (namelen < 0) return EINVAL;
       const iovPtr = addr(dv.getBigUint64(16, true));
       const iovlen = dv.getBigUint64(24, true);
@@ -668,12 +732,10 @@ export class Syscalls {
       const iovs = this.#iovecs(iovPtr, Number(iovlen));
       if (typeof iovs === "number") return iovs;
       return this.#recvCommon(t, fd, iovs, flags, (r) => {
-        let outFlags = r.flags;
-        if (namePtr !== 0) {
-          const a = this.#nlBytes({ family: AF_NETLINK, portid: r.portid, groups: r.groups });
-          const e = this.#addrOut(a, namePtr, mp + 8);
-          if (e) return e;
-        }
+        // ____sys_recvmsg(): msg_flags starts as the caller's MSG_CMSG_CLOEXEC; netlink_recvmsg() adds MSG_TRUNC
+        // and put_cmsg() MSG_CTRUNC. The control messages are written during netlink_recvmsg(), before the
+        // address, msg_flags and msg_controllen.
+        let outFlags = r.flags | (flags & MSG_CMSG_CLOEXEC);
         // put_cmsg(): each message at the control pointer while room is left.
         let cp = ctlPtr;
         let room = ctllen;
@@ -697,6 +759,11 @@ export class Syscalls {
           const space = Math.min(16 + ((c.data.length + 7) & ~7), room);
           cp += space;
           room -= space;
+        }
+        if (namePtr !== 0) {
+          const a = this.#nlBytes({ family: AF_NETLINK, portid: r.portid, groups: r.groups });
+          const e = this.#addrOut(a, namePtr, mp + 8);
+          if (e) return e;
         }
         if (this.#putInt(mp + 48, outFlags) !== 0) return EFAULT;
         const used = new Uint8Array(8);
@@ -730,8 +797,8 @@ export class Syscalls {
       this.#int("recvfrom", n, v);
     let shownAddr = Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr));
     const ret = ((): number | Promise<number> => {
-      const n = Math.min(Math.max(len, 0), MAX_RW_COUNT);
-      if (len < 0 || !this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
+      const n = ubufLen(len);
+      if (!this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
       return this.#recvCommon(t, fd, [{ base: Number(buf), len: n }], flags, (r) => {
@@ -804,8 +871,8 @@ export class Syscalls {
             : this.#k.vfs.write(f.object.file, buf, count);
         return r;
       }
-      const n = Math.min(Math.max(count, 0), MAX_RW_COUNT);
-      if (count < 0 || !this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
+      const n = ubufLen(count);
+      if (!this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
       const iov = [{ base: Number(buf), len: n }];
       return op === "read"
         ? this.#recvCommon(t, fd, iov, 0, (r) => r.result)
@@ -948,28 +1015,41 @@ export class Syscalls {
       };
       const ready = scan();
       if (ready > 0 || timeout >= 0) return this.#copyOut(p, raw) || ready;
-      const queues = new Set<import("@kbridge/chrdev").WaitQueueHead>();
-      for (let i = 0; i < nfds; i++) {
-        const f = t.fds[get32(raw, i * 8, true) | 0];
-        if (f?.object.kind === "netlink") queues.add(f.object.sock.readers);
-      }
+      // do_poll(): the first pass registers a poll table with every file (a socket's queue, a device's
+      // poll_wait queues); any wake-up rescans. The wake-up runs inside whoever woke it, so the copy of the
+      // results is made in this task's address space and the waker's is put back.
       return new Promise<number>((resolve) => {
+        let settled = false;
         const offs: (() => void)[] = [];
         const finish = (r: number) => {
+          if (settled) return;
+          settled = true;
           for (const o of offs.splice(0)) o();
+          pt.free();
           t.interrupts.delete(interrupted);
           resolve(r);
         };
         const interrupted = () => finish(EINTR);
+        const wake = () => {
+          if (settled) return;
+          const n = scan();
+          if (n === 0) return;
+          const prev = this.#k.vmm.current;
+          if (prev !== t.mm) this.#k.vmm.switch_mm(t.mm);
+          const r = this.#copyOut(p, raw) || n;
+          if (prev !== undefined && prev !== t.mm) this.#k.vmm.switch_mm(prev);
+          finish(r);
+        };
+        const pt = new PollTable(wake);
         t.interrupts.add(interrupted);
-        for (const q of queues) {
-          offs.push(
-            q.addPoller(() => {
-              const n = scan();
-              if (n > 0) finish(this.#copyOut(p, raw) || n);
-            }),
-          );
+        const socks = new Set<NetlinkSock>();
+        for (let i = 0; i < nfds; i++) {
+          const f = t.fds[get32(raw, i * 8, true) | 0];
+          if (f === undefined) continue;
+          if (f.object.kind === "netlink") socks.add(f.object.sock);
+          else this.#k.vfs.poll(f.object.file, pt);
         }
+        for (const sk of socks) offs.push(sk.readers.addPoller(wake));
       });
     })();
     return this.#done(t, "poll", () => [hex(p), String(nfds), String(timeout)], ret);

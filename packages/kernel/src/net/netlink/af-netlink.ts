@@ -147,6 +147,12 @@ export interface NetlinkCaller {
   readonly pid: number;
   /** `current_cred()`. */
   readonly cred: Cred;
+  /**
+   * The queues the calling task sleeps on (the system-call layer's `Task.sleepingOn`): a blocking send or receive
+   * adds its own wait queue here while it sleeps, so a signal to this task (and only to it) interrupts the sleep
+   * with EINTR, as `signal_pending(current)` does in `netlink_attachskb` and `__skb_wait_for_more_packets`.
+   */
+  readonly sleepingOn?: Set<WaitQueueHead>;
 }
 
 /** `struct netlink_kernel_cfg`. */
@@ -366,6 +372,29 @@ const popcount32 = (v: number) => {
 };
 // ffs(): 1-based index of the lowest set bit, 0 for none.
 const ffs = (v: number) => (v === 0 ? 0 : 32 - Math.clz32((v & -v) >>> 0));
+
+/**
+ * An interruptible sleep of the calling task on `wq` until `cond()` holds: 0, or −ERESTARTSYS when a signal to
+ * this task interrupts it. The task sleeps on a queue of its own, woken with `wq` and registered in its
+ * `sleepingOn`, so a signal to it does not wake the other tasks sleeping on `wq` (each checks its own
+ * `signal_pending(current)` in the kernel).
+ */
+function sleepOn(
+  wq: WaitQueueHead,
+  cond: () => boolean,
+  caller: Pick<NetlinkCaller, "sleepingOn"> | undefined,
+): Promise<number> {
+  const own = new WaitQueueHead();
+  const r = own.wait_event_interruptible(cond);
+  if (r === 0) return Promise.resolve(0);
+  const off = wq.addPoller(() => own.wake_up_interruptible());
+  caller?.sleepingOn?.add(own);
+  return r.then((v) => {
+    off();
+    caller?.sleepingOn?.delete(own);
+    return v;
+  });
+}
 
 /**
  * A netlink socket (`struct netlink_sock`). User sockets come from {@link AfNetlink.socket}, kernel sockets from
@@ -661,7 +690,7 @@ export class AfNetlink {
 
   // netlink_insert(): note that a refused port stays in nlk->portid, as the kernel leaves it.
   #insert(sk: NetlinkSock, portid: number): number {
-    if (sk.bound) return sk.portid === portid ? 0 : EBUSY;
+    if (sk.bound) return sk.portid === portid >>> 0 ? 0 : EBUSY;
     sk.portid = portid >>> 0;
     const t = this.#tables[sk.protocol]!;
     if (t.ports.has(sk.portid)) return EADDRINUSE;
@@ -670,21 +699,32 @@ export class AfNetlink {
     return 0;
   }
 
-  // netlink_autobind(): the tgid, then a random start in [S32_MIN, -4097] walking down, wrapping to -4097.
+  // get_random_u32_below(ceil) as it compiles for a constant ceil (include/linux/random.h): the high half of the
+  // 64-bit product ceil × get_random_u32(), drawing again while the low half falls below (2^32 − ceil) % ceil.
+  #randomBelow(ceil: number): number {
+    const reject = (4294967296 - ceil) % ceil;
+    for (;;) {
+      const mult = BigInt(ceil) * BigInt(this.#random() >>> 0);
+      if (Number(mult & 0xffffffffn) >= reject) return Number(mult >> 32n);
+    }
+  }
+
+  // netlink_autobind(): the tgid, then a random start in [S32_MIN, -4097] walking down. The rover is an s32: past
+  // S32_MIN it wraps to S32_MAX, which the next collision sends back to -4097.
   #autobind(sk: NetlinkSock, caller: NetlinkCaller): number {
     const t = this.#tables[sk.protocol]!;
-    let portid = caller.tgid;
+    let portid = caller.tgid | 0;
     let rover = -4096;
     for (;;) {
       if (t.ports.has(portid >>> 0)) {
         if (rover === -4096) {
-          const span = -4096 + 2147483648; // -4096 - S32_MIN
-          // get_random_u32_below(span): the high half of a 32×32-bit product.
-          rover = -2147483648 + Math.floor(((this.#random() >>> 0) * span) / 4294967296);
+          // rover = S32_MIN + get_random_u32_below(-4096 - S32_MIN)
+          rover = -2147483648 + this.#randomBelow(2147479552);
         } else if (rover >= -4096) {
           rover = -4097;
         }
-        portid = rover--;
+        portid = rover;
+        rover = (rover - 1) | 0;
         continue;
       }
       const err = this.#insert(sk, portid);
@@ -940,11 +980,12 @@ export class AfNetlink {
 
   /**
    * `sendmsg()` (`netlink_sendmsg`), checks in the kernel's order: MSG_OOB → EOPNOTSUPP, an empty message →
-   * ENODATA, a short address or wrong family → EINVAL, an explicit destination without permission → EPERM,
-   * autobind, `len > sndbuf − 32` → EMSGSIZE, then the copy from the user (`copyIn` fills the skb's data and
+   * ENODATA, the control messages (`msg.scm`, scm_send), a short address or wrong family → EINVAL, an explicit
+   * destination without permission → EPERM, autobind, `len > sndbuf − 32` → EMSGSIZE, then the copy from the user (`copyIn` fills the skb's data and
    * returns 0 or −EFAULT). A group destination is broadcast (its result ignored) and the unicast's result is
    * returned, so a multicast on a protocol without a kernel socket delivers and still says ECONNREFUSED.
-   * Returns a Promise when a blocking send waits for room in the receiver's buffer.
+   * Returns a Promise when a blocking send waits for room in the receiver's buffer (a signal to `caller` ends
+   * the wait with EINTR; see {@link NetlinkCaller.sleepingOn}).
    */
   sendmsg(
     sk: NetlinkSock,
@@ -953,6 +994,11 @@ export class AfNetlink {
       readonly namelen?: number;
       readonly len: number;
       readonly flags: number;
+      /**
+       * `scm_send()`: checks the control messages and returns a negative errno, or the credentials the message
+       * carries (SCM_CREDENTIALS; the caller's own when none); runs after the ENODATA check.
+       */
+      readonly scm?: () => number | { readonly pid: number; readonly uid: number; readonly gid: number };
     },
     copyIn: (dst: Uint8Array) => number,
     caller: NetlinkCaller,
@@ -963,6 +1009,13 @@ export class AfNetlink {
     }
     if (msg.flags & MSG_OOB) return EOPNOTSUPP;
     if (msg.len === 0) return ENODATA;
+    let creds: NetlinkSkbParms["creds"] | undefined;
+    if (msg.scm !== undefined) {
+      const r = msg.scm();
+      if (typeof r === "number") {
+        if (r !== 0) return r;
+      } else creds = r;
+    }
     let dstPortid: number;
     let dstGroup: number;
     let skbFlags = 0;
@@ -993,7 +1046,8 @@ export class AfNetlink {
     const p = NETLINK_CB(skb);
     p.portid = sk.portid;
     p.dstGroup = dstGroup;
-    p.creds = { pid: caller.pid, uid: caller.cred.uid, gid: caller.cred.gid };
+    // scm_set_cred(): the sender's tgid, uid and gid unless SCM_CREDENTIALS said otherwise.
+    p.creds = creds ?? { pid: caller.tgid, uid: caller.cred.uid, gid: caller.cred.gid };
     p.flags = skbFlags;
     p.cred = caller.cred;
     const at = skb.put(msg.len);
@@ -1057,6 +1111,39 @@ export class AfNetlink {
     nonblock: boolean,
     caller?: NetlinkCaller,
   ): number | Promise<number> {
+    skb = this.#trim(skb);
+    return this.#unicast(ssk, skb, portid, nonblock, caller);
+  }
+
+  // netlink_trim(): an skb whose unused tailroom is at least half its truesize (a reply built in an
+  // nlmsg_new(NLMSG_DEFAULT_SIZE) buffer, say) gets a head of just [head, tail): pskb_expand_head(skb, 0, -delta)
+  // reallocates it, and as the skb has no owner yet its truesize follows the new head. A shared skb is cloned
+  // first, so the other holder keeps the original. (The model's skb cannot change its head, so the trimmed one
+  // is a new skb with the same bytes and control block.)
+  #trim(skb: SkBuff): SkBuff {
+    const delta = skb.end - skb.tail;
+    if (delta * 2 < skb.truesize) return skb;
+    let n: SkBuff;
+    try {
+      n = this.alloc_skb(skb.tail);
+    } catch {
+      return skb; // pskb_expand_head() failing leaves the skb as it was
+    }
+    n.reserve(skb.data);
+    n.putData(skb.bytes());
+    if (skb.cb !== undefined) n.cb = { ...skb.cb };
+    skb.consume();
+    return n;
+  }
+
+  // netlink_unicast() from its retry label, the skb trimmed.
+  #unicast(
+    ssk: NetlinkSock,
+    skb: SkBuff,
+    portid: number,
+    nonblock: boolean,
+    caller: NetlinkCaller | undefined,
+  ): number | Promise<number> {
     const target = this.#getsockbyportid(ssk, portid);
     if (typeof target === "number") {
       skb.free();
@@ -1069,22 +1156,21 @@ export class AfNetlink {
       skb.free();
       return EAGAIN;
     }
-    // netlink_attachskb(): sleep on the receiver until space, then look the port up again.
+    // netlink_attachskb(): sleep on the receiver until space (or a signal to this task), then look the port up
+    // again.
     return (async () => {
-      for (;;) {
-        const r = target.writers.wait_event_interruptible(
-          () =>
-            target.released ||
-            ((target.rmem === 0 || target.rmem + skb.truesize <= target.rcvbuf) && !target.congested),
-        );
-        const woke = r === 0 ? 0 : await r;
-        if (woke !== 0) {
-          skb.free();
-          return woke === ERESTARTSYS ? EINTR : woke;
-        }
-        const again = this.netlink_unicast(ssk, skb, portid, false, caller);
-        return again;
+      const woke = await sleepOn(
+        target.writers,
+        () =>
+          target.released ||
+          ((target.rmem === 0 || target.rmem + skb.truesize <= target.rcvbuf) && !target.congested),
+        caller,
+      );
+      if (woke !== 0) {
+        skb.free();
+        return woke === ERESTARTSYS ? EINTR : woke;
       }
+      return this.#unicast(ssk, skb, portid, false, caller);
     })();
   }
 
@@ -1120,6 +1206,7 @@ export class AfNetlink {
     group: number,
     filter?: (sk: NetlinkSock, skb: SkBuff) => boolean,
   ): number {
+    skb = this.#trim(skb);
     let skb2: SkBuff | undefined;
     let deliveryFailure = false;
     let delivered = false;
@@ -1165,15 +1252,18 @@ export class AfNetlink {
 
   /**
    * `nlmsg_notify()`: multicasts to `group` (−ESRCH counts as success) and, when `report`, unicasts a copy to
-   * `portid` too. Returns the first error.
+   * `portid` too, which is then left out of the multicast so it gets the message once; without `report` a
+   * requester that joined `group` gets the multicast like any member. Returns the first error.
    */
   nlmsg_notify(ssk: NetlinkSock, skb: SkBuff, portid: number, group: number, report: boolean): number {
     let err = 0;
     if (group !== 0) {
-      let exclude = portid;
+      // The requester is left out of the multicast only when it gets its own copy (report); otherwise port 0,
+      // which no multicast member has, is "excluded".
+      let exclude = 0;
       if (report) {
         skb.get();
-        exclude = 0;
+        exclude = portid;
       }
       err = this.nlmsg_multicast(ssk, skb, exclude, group);
       if (err === ESRCH) err = 0;
@@ -1209,21 +1299,22 @@ export class AfNetlink {
    * `recvmsg()` (`netlink_recvmsg`): a pending `sk_err` first, then at most one datagram. A buffer shorter than
    * the datagram gets what fits and MSG_TRUNC, and the rest is lost; the MSG_TRUNC flag makes the result the
    * whole length; MSG_PEEK leaves it queued. `copyOut` writes the bytes to the user (0 or −EFAULT). With nothing
-   * queued: EAGAIN when nonblocking, else a Promise that waits (EINTR on a signal). Reading may run the next
-   * chunk of a dump.
+   * queued: EAGAIN when nonblocking, else a Promise that waits (EINTR on a signal to `caller`, whose
+   * `sleepingOn` gets the queue it sleeps on). Reading may run the next chunk of a dump. Only a call that gets a
+   * datagram records `len` in `max_recvmsg_len` (what sizes later dump chunks).
    */
   recvmsg(
     sk: NetlinkSock,
     len: number,
     flags: number,
     copyOut: (src: Uint8Array) => number,
+    caller?: Pick<NetlinkCaller, "sleepingOn">,
   ): NetlinkRecv | Promise<NetlinkRecv> {
     if (!Number.isInteger(len) || len < 0) {
       throw new KernelError("EINVAL", `buffer length ${String(len)} is not a size`, { op: "recvmsg" });
     }
     if (sk.released) return { result: -9, flags: 0, portid: 0, groups: 0, cmsgs: NO_CMSGS };
     if (flags & MSG_OOB) return { result: EOPNOTSUPP, flags: 0, portid: 0, groups: 0, cmsgs: NO_CMSGS };
-    sk.maxRecvmsgLen = Math.min(Math.max(sk.maxRecvmsgLen, len), NLMSG_RECVMSG_MAX);
     // skb_recv_datagram(): the pending error, then the queue, then wait.
     if (sk.err !== 0) {
       const err = sk.err;
@@ -1237,10 +1328,11 @@ export class AfNetlink {
         return { result: EAGAIN, flags: 0, portid: 0, groups: 0, cmsgs: NO_CMSGS };
       }
       return (async () => {
-        const r = sk.readers.wait_event_interruptible(
+        const woke = await sleepOn(
+          sk.readers,
           () => sk.queue.length > 0 || sk.err !== 0 || sk.released,
+          caller,
         );
-        const woke = r === 0 ? 0 : await r;
         if (woke !== 0)
           return {
             result: woke === ERESTARTSYS ? EINTR : woke,
@@ -1249,10 +1341,12 @@ export class AfNetlink {
             groups: 0,
             cmsgs: NO_CMSGS,
           };
-        return this.recvmsg(sk, len, flags, copyOut);
+        return this.recvmsg(sk, len, flags, copyOut, caller);
       })();
     }
     const skb = (flags & MSG_PEEK ? sk.queue.peek() : sk.queue.dequeue())!;
+    // netlink_recvmsg() records the length once skb_recv_datagram() returned a datagram.
+    if (len > sk.maxRecvmsgLen) sk.maxRecvmsgLen = Math.min(len, NLMSG_RECVMSG_MAX);
     const total = skb.len;
     let copied = total;
     let outFlags = 0;
@@ -1292,9 +1386,10 @@ export class AfNetlink {
     if (!sk.congested) sk.writers.wake_up_interruptible();
   }
 
-  /** The `poll()` mask of a netlink socket (`datagram_poll`): readable, writable, error. */
+  /** The `poll()` mask of a netlink socket (`datagram_poll`): readable, always writable, error. */
   poll(sk: NetlinkSock): number {
-    let mask = 0x004 | 0x100; // EPOLLOUT | EPOLLWRNORM
+    // sock_writeable() always holds (netlink charges nothing to sk_wmem_alloc): EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND.
+    let mask = 0x004 | 0x100 | 0x200;
     if (sk.err !== 0) mask |= 0x008;
     if (sk.queue.length > 0) mask |= 0x001 | 0x040;
     return mask;
@@ -1441,8 +1536,10 @@ export class AfNetlink {
     }
     sk.rmem = rmem;
     skb.reserve(skb.tailroom - allocSize);
+    // netlink_dump()'s extack lives for one call: a NLMSG_DONE that did not fit after the last messages goes out
+    // in the next call with an empty extack (no TLVs).
+    const extack: NetlinkExtAck = {};
     if (sk.dumpDoneErrno > 0) {
-      const extack: NetlinkExtAck = {};
       cb.extack = extack;
       let r: number;
       try {
@@ -1455,15 +1552,11 @@ export class AfNetlink {
       if (r === EMSGSIZE && skb.len > 0) r = skb.len;
       sk.dumpDoneErrno = r;
       cb.extack = undefined;
-      if (r <= 0) {
-        (cb as { doneExtack?: NetlinkExtAck }).doneExtack = extack;
-      }
     }
     if (sk.dumpDoneErrno > 0 || skb.tailroom < nlmsg_total_size(4)) {
       this.#queue(sk, skb);
       return 0;
     }
-    const extack = (cb as { doneExtack?: NetlinkExtAck }).doneExtack ?? {};
     if (!this.#dumpDone(sk, skb, cb, extack)) {
       sk.rmem -= skb.truesize;
       skb.free();
