@@ -192,6 +192,10 @@ export class Syscalls {
     this.#k.current = t;
   }
 
+  #ints(op: string, args: Readonly<Record<string, unknown>>): void {
+    for (const [name, v] of Object.entries(args)) this.#int(op, name, v);
+  }
+
   #int(op: string, name: string, v: unknown): number {
     if (typeof v !== "number" || !Number.isInteger(v))
       throw new KernelError("EINVAL", `${name} ${String(v)} is not an integer`, { syscall: op });
@@ -284,12 +288,7 @@ export class Syscalls {
   /** `socket(domain, type, protocol)`: AF_NETLINK only (EAFNOSUPPORT for the others), SOCK_NONBLOCK/SOCK_CLOEXEC. */
   socket(t: Task, domain: number, type: number, protocol: number): number {
     this.#enter(t, "socket");
-    for (const [n, v] of [
-      ["domain", domain],
-      ["type", type],
-      ["protocol", protocol],
-    ] as const)
-      this.#int("socket", n, v);
+    this.#ints("socket", { domain, type, protocol });
     const args = () => {
       const extra = [
         type & SOCK_NONBLOCK ? "SOCK_NONBLOCK" : "",
@@ -380,13 +379,7 @@ export class Syscalls {
   /** `setsockopt(fd, level, optname, optval, optlen)`: SOL_NETLINK options and SO_RCVBUF/SO_SNDBUF. */
   setsockopt(t: Task, fd: number, level: number, optname: number, optval: Addr, optlen: number): number {
     this.#enter(t, "setsockopt");
-    for (const [n, v] of [
-      ["fd", fd],
-      ["level", level],
-      ["optname", optname],
-      ["optlen", optlen],
-    ] as const)
-      this.#int("setsockopt", n, v);
+    this.#ints("setsockopt", { fd, level, optname, optlen });
     let val: number | undefined;
     const ret = ((): number => {
       const sk = this.#sock(t, fd);
@@ -422,12 +415,7 @@ export class Syscalls {
   /** `getsockopt(fd, level, optname, optval, optlen*)`. */
   getsockopt(t: Task, fd: number, level: number, optname: number, optval: Addr, optlenPtr: Addr): number {
     this.#enter(t, "getsockopt");
-    for (const [n, v] of [
-      ["fd", fd],
-      ["level", level],
-      ["optname", optname],
-    ] as const)
-      this.#int("getsockopt", n, v);
+    this.#ints("getsockopt", { fd, level, optname });
     let shown = hex(Number(optval));
     const ret = ((): number => {
       const sk = this.#sock(t, fd);
@@ -632,13 +620,7 @@ export class Syscalls {
     addrlen = 0,
   ): number | Promise<number> {
     this.#enter(t, "sendto");
-    for (const [n, v] of [
-      ["fd", fd],
-      ["len", len],
-      ["flags", flags],
-      ["addrlen", addrlen],
-    ] as const)
-      this.#int("sendto", n, v);
+    this.#ints("sendto", { fd, len, flags, addrlen });
     let head: Uint8Array | undefined;
     let addrBytes: Uint8Array | undefined;
     const ret = ((): number | Promise<number> => {
@@ -789,12 +771,7 @@ export class Syscalls {
     ulen: Addr = 0,
   ): number | Promise<number> {
     this.#enter(t, "recvfrom");
-    for (const [n, v] of [
-      ["fd", fd],
-      ["len", len],
-      ["flags", flags],
-    ] as const)
-      this.#int("recvfrom", n, v);
+    this.#ints("recvfrom", { fd, len, flags });
     let shownAddr = Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr));
     const ret = ((): number | Promise<number> => {
       const n = ubufLen(len);

@@ -24,6 +24,7 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from "../src/index.js";
+import { message } from "./nl-message.js";
 
 const root: NetlinkCaller = { tgid: 7366, pid: 7366, cred: new Cred({ uid: 0, gid: 0 }) };
 
@@ -36,18 +37,6 @@ function sock(af: AfNetlink, proto: number): NetlinkSock {
   const s = af.socket(SOCK_RAW, proto, root);
   if (typeof s === "number") throw new Error(`socket: ${s}`);
   return s;
-}
-
-function message(type: number, flags: number, seq: number, payload = new Uint8Array(0)): Uint8Array {
-  const len = 16 + payload.length;
-  const m = new Uint8Array((len + 3) & ~3);
-  const dv = new DataView(m.buffer);
-  dv.setUint32(0, len, true);
-  dv.setUint16(4, type, true);
-  dv.setUint16(6, flags, true);
-  dv.setUint32(8, seq, true);
-  m.set(payload, 16);
-  return m;
 }
 
 function send(af: AfNetlink, s: NetlinkSock, bytes: Uint8Array, to = { portid: 0, groups: 0 }) {

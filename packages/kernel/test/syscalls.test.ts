@@ -18,24 +18,9 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from "../src/index.js";
+import { message } from "./nl-message.js";
 
 const enc = new TextEncoder();
-function message(
-  type: number,
-  flags: number,
-  seq: number,
-  payload: Uint8Array = new Uint8Array(0),
-): Uint8Array {
-  const len = 16 + payload.length;
-  const m = new Uint8Array((len + 3) & ~3);
-  const dv = new DataView(m.buffer);
-  dv.setUint32(0, len, true);
-  dv.setUint16(4, type, true);
-  dv.setUint16(6, flags, true);
-  dv.setUint32(8, seq, true);
-  m.set(payload, 16);
-  return m;
-}
 const status = () => message(0x10, 0, 1, enc.encode("Device status changed: online\0")).subarray(0, 46);
 
 describe("netlink through system calls", () => {

@@ -352,6 +352,21 @@ export class SkbQueue {
   }
 }
 
+type NlOpt = keyof NetlinkSock["opts"];
+// The socket options that are plain flags of nlk->flags, by option number (netlink_setsockopt/getsockopt).
+const SET_FLAGS: Readonly<Record<number, NlOpt>> = {
+  [NETLINK_SOCKOPT.PKTINFO]: "pktinfo",
+  [NETLINK_SOCKOPT.BROADCAST_ERROR]: "broadcastError",
+  [NETLINK_SOCKOPT.CAP_ACK]: "capAck",
+  [NETLINK_SOCKOPT.EXT_ACK]: "extAck",
+  [NETLINK_SOCKOPT.GET_STRICT_CHK]: "strictChk",
+};
+const GET_FLAGS: Readonly<Record<number, NlOpt>> = {
+  ...SET_FLAGS,
+  [NETLINK_SOCKOPT.NO_ENOBUFS]: "noEnobufs",
+  [NETLINK_SOCKOPT.LISTEN_ALL_NSID]: "listenAllNsid",
+};
+
 // The per-protocol entry of nl_table[].
 class NlTable {
   readonly ports = new Map<number, NetlinkSock>();
@@ -859,9 +874,6 @@ export class AfNetlink {
     const v = optlen >= 4 ? val >>> 0 : 0;
     const o = NETLINK_SOCKOPT;
     switch (optname) {
-      case o.PKTINFO:
-        sk.opts.pktinfo = v !== 0;
-        return 0;
       case o.ADD_MEMBERSHIP:
       case o.DROP_MEMBERSHIP: {
         if (!this.#allowed(sk, NL_CFG_F_NONROOT_RECV, caller)) return EPERM;
@@ -884,9 +896,6 @@ export class AfNetlink {
         if (!add && sk.unbindHook !== undefined) sk.unbindHook(v);
         return 0;
       }
-      case o.BROADCAST_ERROR:
-        sk.opts.broadcastError = v !== 0;
-        return 0;
       case o.NO_ENOBUFS:
         sk.opts.noEnobufs = v !== 0;
         if (v !== 0) {
@@ -898,17 +907,13 @@ export class AfNetlink {
         if (!caller.cred.capable(CAP_NET_BROADCAST)) return EPERM;
         sk.opts.listenAllNsid = v !== 0;
         return 0;
-      case o.CAP_ACK:
-        sk.opts.capAck = v !== 0;
+      default: {
+        // The plain flags: PKTINFO, BROADCAST_ERROR, CAP_ACK, EXT_ACK, GET_STRICT_CHK (assign_bit).
+        const key = SET_FLAGS[optname];
+        if (key === undefined) return ENOPROTOOPT;
+        sk.opts[key] = v !== 0;
         return 0;
-      case o.EXT_ACK:
-        sk.opts.extAck = v !== 0;
-        return 0;
-      case o.GET_STRICT_CHK:
-        sk.opts.strictChk = v !== 0;
-        return 0;
-      default:
-        return ENOPROTOOPT;
+      }
     }
   }
 
@@ -934,42 +939,19 @@ export class AfNetlink {
     if (level !== SOL_NETLINK) return ENOPROTOOPT;
     if (len < 0) return EINVAL;
     const o = NETLINK_SOCKOPT;
-    let flag: boolean;
-    switch (optname) {
-      case o.PKTINFO:
-        flag = sk.opts.pktinfo;
-        break;
-      case o.BROADCAST_ERROR:
-        flag = sk.opts.broadcastError;
-        break;
-      case o.NO_ENOBUFS:
-        flag = sk.opts.noEnobufs;
-        break;
-      case o.LIST_MEMBERSHIPS: {
-        const words: number[] = [];
-        for (let pos = 0; pos * 8 < sk.ngroups; pos += 4) {
-          if (len - pos < 4) break;
-          words.push(sk.groups[pos / 4] ?? 0);
-        }
-        const b = new Uint8Array(words.length * 4);
-        for (const [i, w] of words.entries()) put32(b, i * 4, w, true);
-        return { value: b, optlen: Math.ceil(Math.ceil(sk.ngroups / 8) / 4) * 4 };
+    if (optname === o.LIST_MEMBERSHIPS) {
+      const words: number[] = [];
+      for (let pos = 0; pos * 8 < sk.ngroups; pos += 4) {
+        if (len - pos < 4) break;
+        words.push(sk.groups[pos / 4] ?? 0);
       }
-      case o.LISTEN_ALL_NSID:
-        flag = sk.opts.listenAllNsid;
-        break;
-      case o.CAP_ACK:
-        flag = sk.opts.capAck;
-        break;
-      case o.EXT_ACK:
-        flag = sk.opts.extAck;
-        break;
-      case o.GET_STRICT_CHK:
-        flag = sk.opts.strictChk;
-        break;
-      default:
-        return ENOPROTOOPT;
+      const b = new Uint8Array(words.length * 4);
+      for (const [i, w] of words.entries()) put32(b, i * 4, w, true);
+      return { value: b, optlen: Math.ceil(Math.ceil(sk.ngroups / 8) / 4) * 4 };
     }
+    const key = GET_FLAGS[optname];
+    if (key === undefined) return ENOPROTOOPT;
+    const flag = sk.opts[key];
     if (len < 4) return EINVAL;
     const b = new Uint8Array(4);
     b[0] = flag ? 1 : 0;
