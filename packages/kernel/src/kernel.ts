@@ -6,6 +6,7 @@ import { ChrdevRegistry, type File, Inode, ModuleLoader, Vfs, type WaitQueueHead
 import { errnoName, KernelError, strerror } from "@kbridge/uapi";
 import { type MmStruct, Vmm } from "@kbridge/vmm";
 import { Cred } from "./cred.js";
+import type { KFile } from "./fs/file.js";
 import { type Rtnetlink, rtnetlink_net_init } from "./net/core/rtnetlink.js";
 import { AfNetlink, type NetlinkCaller, type NetlinkSock } from "./net/netlink/af-netlink.js";
 import { Genetlink } from "./net/netlink/genetlink.js";
@@ -23,7 +24,8 @@ export const SIGPIPE = 13;
 /** What a file descriptor refers to: a netlink socket or an open character device. */
 export type FileObject =
   | { readonly kind: "netlink"; readonly sock: NetlinkSock }
-  | { readonly kind: "chrdev"; readonly file: File; readonly path: string };
+  | { readonly kind: "chrdev"; readonly file: File; readonly path: string }
+  | { readonly kind: "kfile"; readonly file: KFile };
 
 /** An open file description (`struct file`) shared by the descriptors that refer to it (after fork or dup). */
 export class OpenFile {
@@ -345,6 +347,16 @@ export class Kernel {
     return this.devtmpfs.delete(`/dev/${name}`) ? 0 : -2;
   }
 
+  /**
+   * `fd_install()` of an in-kernel file (a pipe end, a unix socket, a shared-memory object …) at the lowest free
+   * descriptor of `task`; returns the descriptor.
+   */
+  installFile(task: Task, file: KFile, cloexec = false): number {
+    const fd = this.installFd(task, new OpenFile({ kind: "kfile", file }, file.flags));
+    if (cloexec) task.cloexec.add(fd);
+    return fd;
+  }
+
   /** @internal installs an open file at the lowest free descriptor */
   installFd(task: Task, f: OpenFile): number {
     let fd = 0;
@@ -361,7 +373,10 @@ export class Kernel {
     task.cloexec.delete(fd);
     if (--f.refs > 0) return 0;
     if (f.object.kind === "netlink") this.netlink.release(f.object.sock);
-    else this.vfs.close(f.object.file);
+    else if (f.object.kind === "kfile") {
+      f.object.file.released = true;
+      f.object.file.ops.release?.(f.object.file);
+    } else this.vfs.close(f.object.file);
     return 0;
   }
 

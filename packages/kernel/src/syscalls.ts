@@ -4,11 +4,12 @@
 // fs/read_write.c, fs/ioctl.c, fs/open.c, mm/mmap.c and kernel/module/main.c do it. Each call appends an
 // strace-like line to the kernel's trace.
 
-import { O_NONBLOCK, PollTable, type WaitQueueHead } from "@kbridge/chrdev";
+import { DEFAULT_POLLMASK, O_NONBLOCK, PollTable, type WaitQueueHead } from "@kbridge/chrdev";
 import { nlmsgFlagNames } from "@kbridge/netlink-codec";
 import { type Addr, get16, get32, KernelError, put32, utf8Decode } from "@kbridge/uapi";
 import { MAP_ANONYMOUS } from "@kbridge/vmm";
 import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_MODULE } from "./cred.js";
+import { type FileCaller, FMODE_READ, FMODE_WRITE, type IovIter } from "./fs/file.js";
 import type { Kernel, Task } from "./kernel.js";
 import { OpenFile } from "./kernel.js";
 import {
@@ -240,6 +241,50 @@ export class Syscalls {
   }
 
   // `current` as af_netlink sees it, with the queues a blocking call sleeps on (so a signal reaches it).
+  /** @internal `current` as an in-kernel file's methods see it. */
+  fileCaller(t: Task): FileCaller {
+    return {
+      tgid: t.tgid,
+      pid: t.pid,
+      cred: t.cred,
+      sleepingOn: t.sleepingOn,
+      signal: (sig) => {
+        this.#k.kill(t, sig);
+      },
+    };
+  }
+
+  // An iov_iter over one user buffer: copies go through copy_to_user / copy_from_user in the task's address space
+  // (re-entered when the copy runs after a sleep).
+  #iter(t: Task, base: number, len: number): IovIter {
+    let at = 0;
+    const vmm = this.#k.vmm;
+    const enter = () => {
+      if (vmm.current !== t.mm) vmm.switch_mm(t.mm);
+    };
+    return {
+      get count() {
+        return len - at;
+      },
+      copyOut(src: Uint8Array): number {
+        enter();
+        const n = Math.min(src.length, len - at);
+        if (n === 0) return 0;
+        const done = n - vmm.copy_to_user(base + at, src.subarray(0, n), n);
+        at += done;
+        return done;
+      },
+      copyIn(dst: Uint8Array): number {
+        enter();
+        const n = Math.min(dst.length, len - at);
+        if (n === 0) return 0;
+        const left = vmm.copy_from_user(dst.subarray(0, n), base + at, n);
+        at += n - left;
+        return n - left;
+      },
+    };
+  }
+
   #caller(t: Task): NetlinkCaller & { readonly sleepingOn: Set<WaitQueueHead> } {
     return { tgid: t.tgid, pid: t.pid, cred: t.cred, sleepingOn: t.sleepingOn };
   }
@@ -849,6 +894,21 @@ export class Syscalls {
         return r;
       }
       const n = ubufLen(count);
+      if (f.object.kind === "kfile") {
+        // vfs_read()/vfs_write(): the open mode, the method, access_ok, then ->read_iter/->write_iter.
+        const kf = f.object.file;
+        if ((kf.mode & (op === "read" ? FMODE_READ : FMODE_WRITE)) === 0) return EBADF;
+        const method = op === "read" ? kf.ops.read : kf.ops.write;
+        if (method === undefined) return EINVAL;
+        if (!this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
+        return method.call(
+          kf.ops,
+          kf,
+          this.#iter(t, Number(buf), n),
+          (kf.flags & O_NONBLOCK) !== 0,
+          this.fileCaller(t),
+        );
+      }
       if (!this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
       const iov = [{ base: Number(buf), len: n }];
       return op === "read"
@@ -874,6 +934,10 @@ export class Syscalls {
     const ret = ((): number => {
       const f = t.fds[fd];
       if (f === undefined) return EBADF;
+      if (f.object.kind === "kfile") {
+        const kf = f.object.file;
+        return kf.ops.llseek === undefined ? ESPIPE : kf.ops.llseek(kf, offset, whence);
+      }
       if (f.object.kind !== "chrdev") return ESPIPE;
       return this.#k.vfs.llseek(f.object.file, offset, whence);
     })();
@@ -901,6 +965,12 @@ export class Syscalls {
         const v = this.#getInt(arg);
         if (v === undefined) return EFAULT;
         f.flags = v ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
+        if (f.object.kind === "kfile") f.object.file.flags = f.flags;
+      } else if (f.object.kind === "kfile") {
+        const kf = f.object.file;
+        if (kf.ops.ioctl === undefined) return ENOTTY;
+        const r = kf.ops.ioctl(kf, cmd >>> 0, arg, this.fileCaller(t));
+        return r === -515 ? ENOTTY : r; // -ENOIOCTLCMD
       } else return ENOTTY;
       return 0;
     })();
@@ -923,6 +993,11 @@ export class Syscalls {
         if (flags & MAP_ANONYMOUS) return t.mm.mmap(addrHint, length, prot, flags, undefined, offset);
         const f = t.fds[fd];
         if (f === undefined) return EBADF;
+        if (f.object.kind === "kfile") {
+          const kf = f.object.file;
+          if (kf.ops.mmap === undefined) return ENODEV;
+          return kf.ops.mmap(kf, t.mm, Number(addrHint), Number(length), prot, flags, Number(offset));
+        }
         if (f.object.kind !== "chrdev") return ENODEV;
         return this.#k.vfs.mmap(t.mm, f.object.file, addrHint, length, prot, flags, offset);
       } catch (e) {
@@ -977,10 +1052,13 @@ export class Syscalls {
             const f = t.fds[fd];
             if (f === undefined) rev = POLLNVAL;
             else {
+              const o = f.object;
               const mask =
-                f.object.kind === "netlink"
-                  ? this.#k.netlink.poll(f.object.sock)
-                  : this.#k.vfs.poll(f.object.file);
+                o.kind === "netlink"
+                  ? this.#k.netlink.poll(o.sock)
+                  : o.kind === "kfile"
+                    ? (o.file.ops.poll?.(o.file) ?? DEFAULT_POLLMASK)
+                    : this.#k.vfs.poll(o.file);
               rev = mask & (events | 0x8 | 0x10);
             }
           }
@@ -1023,8 +1101,10 @@ export class Syscalls {
         for (let i = 0; i < nfds; i++) {
           const f = t.fds[get32(raw, i * 8, true) | 0];
           if (f === undefined) continue;
-          if (f.object.kind === "netlink") socks.add(f.object.sock);
-          else this.#k.vfs.poll(f.object.file, pt);
+          const o = f.object;
+          if (o.kind === "netlink") socks.add(o.sock);
+          else if (o.kind === "kfile") o.file.ops.poll?.(o.file, pt);
+          else this.#k.vfs.poll(o.file, pt);
         }
         for (const sk of socks) offs.push(sk.readers.addPoller(wake));
       });
