@@ -18,10 +18,20 @@ export {
   capName,
 } from "./cred.js";
 export {
+  type FileCaller,
+  FMODE_READ,
+  FMODE_WRITE,
+  type IovIter,
+  KFile,
+  type KFileOps,
+  sleepOn,
+} from "./fs/file.js";
+export {
   type FileObject,
   Kernel,
   type KernelOptions,
   OpenFile,
+  type PathOpener,
   SIGINT,
   SIGKILL,
   SIGPIPE,
@@ -35,6 +45,13 @@ export * from "./net/core/rtnetlink.js";
 export * from "./net/netlink/af-netlink.js";
 export * from "./net/netlink/genetlink.js";
 export {
+  F_GETFD,
+  F_GETFL,
+  F_GETPIPE_SZ,
+  F_SETFD,
+  F_SETFL,
+  F_SETPIPE_SZ,
+  FD_CLOEXEC,
   MODULE_NAME_LEN,
   O_CLOEXEC,
   POLLNVAL,

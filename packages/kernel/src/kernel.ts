@@ -6,7 +6,7 @@ import { ChrdevRegistry, type File, Inode, ModuleLoader, Vfs, type WaitQueueHead
 import { errnoName, KernelError, strerror } from "@kbridge/uapi";
 import { type MmStruct, Vmm } from "@kbridge/vmm";
 import { Cred } from "./cred.js";
-import type { KFile } from "./fs/file.js";
+import type { FileCaller, KFile } from "./fs/file.js";
 import { type Rtnetlink, rtnetlink_net_init } from "./net/core/rtnetlink.js";
 import { AfNetlink, type NetlinkCaller, type NetlinkSock } from "./net/netlink/af-netlink.js";
 import { Genetlink } from "./net/netlink/genetlink.js";
@@ -20,6 +20,17 @@ export const SIGKILL = 9;
 export const SIGTERM = 15;
 /** `SIGPIPE` (13). */
 export const SIGPIPE = 13;
+
+/**
+ * How a mounted file system opens a path: an in-kernel file, a negative errno (ENOENT, EACCES …), or a Promise when
+ * the open sleeps (a FIFO waiting for its other end). `flags` are the open flags without O_CLOEXEC.
+ */
+export type PathOpener = (
+  path: string,
+  flags: number,
+  mode: number,
+  caller: FileCaller,
+) => KFile | number | Promise<KFile | number>;
 
 /** What a file descriptor refers to: a netlink socket or an open character device. */
 export type FileObject =
@@ -211,6 +222,7 @@ export class Kernel {
   readonly random: () => number;
   /** devtmpfs: `/dev/<name>` nodes by path. */
   readonly devtmpfs = new Map<string, Inode>();
+  readonly #mounts = new Map<string, PathOpener>();
   /** The live tasks by pid. */
   readonly tasks = new Map<number, Task>();
   /**
@@ -340,6 +352,38 @@ export class Kernel {
     const inode = new Inode(devt);
     this.devtmpfs.set(path, inode);
     return inode;
+  }
+
+  /**
+   * Mounts a file system at `prefix` (`/proc`, `/sys`, `/dev/shm`, or one exact path such as a FIFO): `open()` of a
+   * path under it calls `opener`, the longest prefix first.
+   * @throws {@link @kbridge/uapi!KernelError} EBUSY when something is mounted there already, EINVAL for a relative path
+   */
+  mount(prefix: string, opener: PathOpener): void {
+    if (typeof prefix !== "string" || !prefix.startsWith("/"))
+      throw new KernelError("EINVAL", `mount point ${JSON.stringify(prefix)} is not an absolute path`, {
+        op: "mount",
+      });
+    if (typeof opener !== "function")
+      throw new KernelError("EINVAL", "the opener is not a function", { op: "mount" });
+    if (this.#mounts.has(prefix))
+      throw new KernelError("EBUSY", `${prefix} is already mounted`, { op: "mount" });
+    this.#mounts.set(prefix, opener);
+  }
+
+  /** Removes what {@link Kernel.mount} put at `prefix` (0, or -EINVAL when nothing is there). */
+  umount(prefix: string): number {
+    return this.#mounts.delete(prefix) ? 0 : -22;
+  }
+
+  /** The opener of the longest mounted prefix of `path` (a whole component: `/proc` matches `/proc/1`, not `/procs`). */
+  lookupPath(path: string): PathOpener | undefined {
+    let best: string | undefined;
+    for (const p of this.#mounts.keys()) {
+      const under = path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`);
+      if (under && (best === undefined || p.length > best.length)) best = p;
+    }
+    return best === undefined ? undefined : this.#mounts.get(best);
   }
 
   /** Removes `/dev/<name>` (0, or -ENOENT). */

@@ -304,12 +304,17 @@ export class Libc {
     return this.#ret(this.kernel.sys.close(this.task, fd));
   }
 
-  /** `open(path, flags)`. */
-  open(path: string, flags: number): number {
+  /** `open(path, flags, mode)`: a Promise when the open sleeps (a FIFO without its other end). */
+  open(path: string, flags: number, mode = 0o666): number | Promise<number> {
     const s = utf8Encode(path);
     const p = this.malloc(s.length + 1);
     this.poke(p, Uint8Array.from([...s, 0]));
-    return this.#ret(this.kernel.sys.open(this.task, p, flags));
+    return this.#settle(this.kernel.sys.open(this.task, p, flags, mode));
+  }
+
+  /** `fcntl(fd, cmd, arg)`. */
+  fcntl(fd: number, cmd: number, arg = 0): number {
+    return this.#ret(this.kernel.sys.fcntl(this.task, fd, cmd, arg));
   }
 
   /** `read(fd, buf, n)`: the bytes read, or -1. */

@@ -9,7 +9,7 @@ import { nlmsgFlagNames } from "@kbridge/netlink-codec";
 import { type Addr, get16, get32, KernelError, put32, utf8Decode } from "@kbridge/uapi";
 import { MAP_ANONYMOUS } from "@kbridge/vmm";
 import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_MODULE } from "./cred.js";
-import { type FileCaller, FMODE_READ, FMODE_WRITE, type IovIter } from "./fs/file.js";
+import { type FileCaller, FMODE_READ, FMODE_WRITE, type IovIter, type KFile } from "./fs/file.js";
 import type { Kernel, Task } from "./kernel.js";
 import { OpenFile } from "./kernel.js";
 import {
@@ -53,6 +53,28 @@ export const SOCKADDR_STORAGE_SIZE = 128;
 export const UIO_MAXIOV = 1024;
 /** `MODULE_NAME_LEN`: 56. */
 export const MODULE_NAME_LEN = 56;
+/** `F_GETFD` (1). */
+export const F_GETFD = 1;
+/** `F_SETFD` (2). */
+export const F_SETFD = 2;
+/** `F_GETFL` (3). */
+export const F_GETFL = 3;
+/** `F_SETFL` (4). */
+export const F_SETFL = 4;
+/** `F_SETPIPE_SZ` (1031): F_LINUX_SPECIFIC_BASE + 7. */
+export const F_SETPIPE_SZ = 1031;
+/** `F_GETPIPE_SZ` (1032). */
+export const F_GETPIPE_SZ = 1032;
+/** `FD_CLOEXEC` (1). */
+export const FD_CLOEXEC = 1;
+const FCNTL_NAMES: Readonly<Record<number, string>> = {
+  1: "F_GETFD",
+  2: "F_SETFD",
+  3: "F_GETFL",
+  4: "F_SETFL",
+  1031: "F_SETPIPE_SZ",
+  1032: "F_GETPIPE_SZ",
+};
 /** `POLLNVAL` (0x20): the fd is not open. */
 export const POLLNVAL = 0x20;
 
@@ -856,11 +878,12 @@ export class Syscalls {
   }
 
   /** `openat(AT_FDCWD, path, flags)`: only devtmpfs nodes exist (`/dev/<name>`); other paths are ENOENT. */
-  open(t: Task, pathPtr: Addr, flags: number): number {
+  open(t: Task, pathPtr: Addr, flags: number, mode = 0o666): number | Promise<number> {
     this.#enter(t, "openat");
     this.#int("open", "flags", flags);
+    this.#int("open", "mode", mode);
     let shown = hex(Number(pathPtr));
-    const ret = ((): number => {
+    const ret = ((): number | Promise<number> => {
       const buf = new Uint8Array(4096);
       const n = this.#k.vmm.strncpy_from_user(buf, pathPtr, 4096);
       if (n < 0) return n;
@@ -868,6 +891,16 @@ export class Syscalls {
       const path = utf8Decode(buf, 0, n);
       shown = JSON.stringify(path);
       if (n === 0) return ENOENT;
+      // A file system mounted at a prefix of the path (procfs, sysfs, /dev/shm, FIFOs …) opens it itself.
+      const opener = this.#k.lookupPath(path);
+      if (opener !== undefined) {
+        const install = (r: KFile | number): number => {
+          if (typeof r === "number") return r;
+          return this.#k.installFile(t, r, (flags & O_CLOEXEC) !== 0);
+        };
+        const r = opener(path, flags & ~O_CLOEXEC, mode, this.fileCaller(t));
+        return r instanceof Promise ? r.then(install) : install(r);
+      }
       const inode = this.#k.devtmpfs.get(path);
       if (inode === undefined) return ENOENT;
       const file = this.#k.vfs.open(inode, flags & ~O_CLOEXEC);
@@ -876,7 +909,7 @@ export class Syscalls {
       if (flags & O_CLOEXEC) t.cloexec.add(fd);
       return fd;
     })();
-    return this.#done(t, "openat", () => ["AT_FDCWD", shown, `0${(flags >>> 0).toString(8)}`], ret) as number;
+    return this.#done(t, "openat", () => ["AT_FDCWD", shown, `0${(flags >>> 0).toString(8)}`], ret);
   }
 
   #rw(t: Task, op: "read" | "write", fd: number, buf: Addr, count: number): number | Promise<number> {
@@ -1110,6 +1143,52 @@ export class Syscalls {
       });
     })();
     return this.#done(t, "poll", () => [hex(p), String(nfds), String(timeout)], ret);
+  }
+
+  /**
+   * `fcntl(fd, cmd, arg)`: F_GETFD/F_SETFD (FD_CLOEXEC), F_GETFL/F_SETFL (O_NONBLOCK, O_APPEND), and the commands a
+   * file type handles itself (a pipe's F_SETPIPE_SZ/F_GETPIPE_SZ); anything else is EINVAL.
+   */
+  fcntl(t: Task, fd: number, cmd: number, arg = 0): number {
+    this.#enter(t, "fcntl");
+    this.#ints("fcntl", { fd, cmd, arg });
+    const ret = ((): number => {
+      const f = t.fds[fd];
+      if (f === undefined) return EBADF;
+      switch (cmd) {
+        case F_GETFD:
+          return t.cloexec.has(fd) ? FD_CLOEXEC : 0;
+        case F_SETFD:
+          if (arg & FD_CLOEXEC) t.cloexec.add(fd);
+          else t.cloexec.delete(fd);
+          return 0;
+        case F_GETFL: {
+          const kf = f.object.kind === "kfile" ? f.object.file : undefined;
+          const acc = kf === undefined ? 0 : (kf.mode & 3) === 3 ? 2 : kf.mode & FMODE_WRITE ? 1 : 0;
+          return (kf?.flags ?? f.flags) | acc;
+        }
+        case F_SETFL: {
+          // setfl(): only O_APPEND, O_NONBLOCK, O_NDELAY, O_DIRECT, O_NOATIME and FASYNC change.
+          const settable = 0o2000 | O_NONBLOCK;
+          f.flags = (f.flags & ~settable) | (arg & settable);
+          if (f.object.kind === "kfile")
+            f.object.file.flags = (f.object.file.flags & ~settable) | (arg & settable);
+          return 0;
+        }
+      }
+      if (f.object.kind === "kfile") {
+        const kf = f.object.file;
+        const r = kf.ops.fcntl?.(kf, cmd, arg, this.fileCaller(t));
+        if (r !== undefined) return r;
+      }
+      return EINVAL;
+    })();
+    return this.#done(
+      t,
+      "fcntl",
+      () => [String(fd), FCNTL_NAMES[cmd] ?? String(cmd), String(arg)],
+      ret,
+    ) as number;
   }
 
   /** `init_module`: loads a module definition (the image is JavaScript here). EPERM without CAP_SYS_MODULE. */

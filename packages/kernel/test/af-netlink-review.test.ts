@@ -331,7 +331,7 @@ describe("poll (fs/select.c do_poll)", () => {
     const k = new Kernel();
     const dev = device(k);
     const p = new Libc(k, k.spawn());
-    const fd = p.open("/dev/ready", O_RDWR);
+    const fd = p.open("/dev/ready", O_RDWR) as number;
     const fds = p.malloc(8);
     const pfd = new Uint8Array(8);
     new DataView(pfd.buffer).setInt32(0, fd, true);
@@ -450,7 +450,7 @@ describe("system calls (net/socket.c, net/core/scm.c)", () => {
     const k = new Kernel();
     device(k);
     const p = new Libc(k, k.spawn());
-    const fd = p.open("/dev/ready", O_RDWR);
+    const fd = p.open("/dev/ready", O_RDWR) as number;
     expect(k.sys.connect(p.task, fd, 0x10, 12)).toBe(-14);
     expect(k.sys.connect(p.task, fd, p.dup(new Uint8Array(12)), 12)).toBe(-88);
     expect(k.sys.bind(p.task, fd, 0x10, 12)).toBe(-88);

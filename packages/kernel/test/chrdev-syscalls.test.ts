@@ -50,7 +50,7 @@ describe("a character device through system calls", () => {
     const p = new Libc(k, k.spawn({ comm: "reader", uid: 1000 }));
     expect(p.open("/dev/nothing", O_RDWR)).toBe(-1);
     expect(p.errno).toBe(2);
-    const fd = p.open("/dev/sensor", O_RDWR);
+    const fd = p.open("/dev/sensor", O_RDWR) as number;
     expect(fd).toBe(0);
     expect(p.read(fd, 64)).toEqual(new TextEncoder().encode("rate=10\n"));
     expect(p.ioctl(fd, 0x5401)).toBe(-1);
@@ -75,7 +75,7 @@ describe("a character device through system calls", () => {
   it("PROT_WRITE on a shared map of an O_RDONLY fd is EACCES; a socket cannot be mapped (ENODEV) or seeked (ESPIPE)", () => {
     const { k } = boot();
     const p = new Libc(k, k.spawn());
-    const fd = p.open("/dev/sensor", O_RDONLY);
+    const fd = p.open("/dev/sensor", O_RDONLY) as number;
     expect(p.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd)).toBe(-1);
     expect(p.errno).toBe(13);
     const s = p.socket(16, 3, 0);
@@ -90,7 +90,7 @@ describe("a character device through system calls", () => {
     const { k, admin } = boot();
     const before = k.vmm.phys.stats().usedFrames;
     const p = new Libc(k, k.spawn());
-    const fd = p.open("/dev/sensor", O_RDWR);
+    const fd = p.open("/dev/sensor", O_RDWR) as number;
     p.mmap(0, 4096, PROT_READ, MAP_SHARED, fd);
     k.exit(p.task, 0);
     expect(k.vmm.phys.stats().usedFrames).toBe(before);
