@@ -3,6 +3,7 @@ import { chrdevStop } from "./stops/chrdev.js";
 import { dmaDeviceStop } from "./stops/dma-device.js";
 import { kernelStop } from "./stops/kernel.js";
 import { netlinkCodecStop } from "./stops/netlink-codec.js";
+import { netlinkMulticastStop } from "./stops/netlink-multicast.js";
 import { uapiStop } from "./stops/uapi.js";
 import { vmmStop } from "./stops/vmm.js";
 
@@ -20,6 +21,7 @@ export const stops: readonly Stop[] = [
   dmaDeviceStop,
   chrdevStop,
   kernelStop,
+  netlinkMulticastStop,
 ];
 
 /** Runs every stop and hands each printed line to `print`. */

@@ -91,4 +91,12 @@ describe("the tour", () => {
     );
     expect(text).toMatch(/\[pid 1001\] recvmsg\(0, \{msg_name=\{sa_family=AF_NETLINK, nl_pid=0, .*\) = 144/);
   });
+
+  it("shows the article's netlink case as written, each mistake with Linux's errno, then done right", () => {
+    const text = output().join("\n");
+    expect(text).toContain('init_module("netlink_custom") = -1 ENOMEM (Cannot allocate memory)');
+    expect(text).toContain("kernel BUG: detected buffer overflow in memcpy");
+    expect(text).toContain("bind failed: Operation not permitted");
+    expect(text).toContain("rmmod: delete_module = 0; skbs alive: 0; netlink sockets left: 0");
+  });
 });
