@@ -1,6 +1,7 @@
 // The tour: each package of kbridge contributes one stop, a few printed lines computed live by the package.
 import { chrdevStop } from "./stops/chrdev.js";
 import { dmaDeviceStop } from "./stops/dma-device.js";
+import { genlFamilyStop } from "./stops/genl-family.js";
 import { kernelStop } from "./stops/kernel.js";
 import { netlinkCodecStop } from "./stops/netlink-codec.js";
 import { netlinkMulticastStop } from "./stops/netlink-multicast.js";
@@ -22,6 +23,7 @@ export const stops: readonly Stop[] = [
   chrdevStop,
   kernelStop,
   netlinkMulticastStop,
+  genlFamilyStop,
 ];
 
 /** Runs every stop and hands each printed line to `print`. */

@@ -99,4 +99,12 @@ describe("the tour", () => {
     expect(text).toContain("bind failed: Operation not permitted");
     expect(text).toContain("rmmod: delete_module = 0; skbs alive: 0; netlink sockets left: 0");
   });
+
+  it("shows the generic netlink family's extended acks", () => {
+    const text = output().join("\n");
+    expect(text).toContain(
+      'GET id 0 → error -34 ERANGE, "integer out of range", at offset 20, policy: u32 in 1..16',
+    );
+    expect(text).toContain("SET rate 50 as uid 1000 → error -1 EPERM");
+  });
 });
