@@ -1,6 +1,7 @@
 // The tour: each package of kbridge contributes one stop, a few printed lines computed live by the package.
 import { chrdevStop } from "./stops/chrdev.js";
 import { dmaDeviceStop } from "./stops/dma-device.js";
+import { dmaMmapDeviceStop } from "./stops/dma-mmap-device.js";
 import { genlFamilyStop } from "./stops/genl-family.js";
 import { kernelStop } from "./stops/kernel.js";
 import { netlinkCodecStop } from "./stops/netlink-codec.js";
@@ -24,6 +25,7 @@ export const stops: readonly Stop[] = [
   kernelStop,
   netlinkMulticastStop,
   genlFamilyStop,
+  dmaMmapDeviceStop,
 ];
 
 /** Runs every stop and hands each printed line to `print`. */

@@ -107,4 +107,14 @@ describe("the tour", () => {
     );
     expect(text).toContain("SET rate 50 as uid 1000 → error -1 EPERM");
   });
+
+  it("shows the article's DMA + mmap device as written and done right", () => {
+    const text = output().join("\n");
+    expect(text).toContain('init_module("dma_mmap_dev") = -1 ENOMEM (Cannot allocate memory)');
+    expect(text).toContain(
+      "mmap(4 KiB at offset 4 KiB, inside the 4 MiB buffer) = -1 No such device or address",
+    );
+    expect(text).toContain("after munmap: delete_module = 0");
+    expect(text).toContain("0 bytes copied, 0 uaccess calls");
+  });
 });

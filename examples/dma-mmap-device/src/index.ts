@@ -1,0 +1,293 @@
+// The source article's case 2 — a character device whose module allocates a 4 MiB DMA buffer and lets a process map
+// it — run on the simulated kernel twice: as written, with what the model reports for each mistake (rows M3, M6,
+// M7, M9, M10, M16, M19 of the project's review of the article), and done right: a device with a DMA mask, an engine
+// that writes the buffer, a process that maps it and reads what the device wrote, compared with read() +
+// copy_to_user.
+import { type File, type Module, O_RDONLY, O_RDWR } from "@kbridge/chrdev";
+import {
+  Device,
+  DMA_BIT_MASK,
+  type DmaCoherent,
+  dma_alloc_coherent,
+  dma_free_coherent,
+  dma_mmap_coherent,
+  dma_set_mask_and_coherent,
+} from "@kbridge/dma-device";
+import { Kernel, Libc } from "@kbridge/kernel";
+import { MKDEV, strerror } from "@kbridge/uapi";
+import {
+  GFP_KERNEL,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+  type Vma,
+} from "@kbridge/vmm";
+
+const MiB = 1 << 20;
+/** The article's buffer: 4 MiB. */
+export const DMA_BUF_SIZE = 4 * MiB;
+/** The article's `MAJOR_NUM`. */
+export const MAJOR_NUM = 240;
+const NAME = "dma_mmap_dev";
+
+// printk's %pad: a dma_addr_t as "0x" and 16 hex digits, so the article's "0x%pad" prints "0x0x…" (M19).
+const pad = (a: bigint) => `0x${a.toString(16).padStart(16, "0")}`;
+const err = (libc: Libc) => `${strerror(libc.errno)}`;
+
+interface Driver {
+  buf: DmaCoherent | null;
+  dev: Device | null;
+  major: number;
+}
+
+/**
+ * The article's module: `register_chrdev(240)`, a `root_device_register()` device, a 4 MiB coherent buffer, and an
+ * mmap that checks only the VMA's length and passes that length to dma_mmap_coherent. `kind` picks the device (the
+ * article's root device, or a PCI device with a DMA mask) so the later mistakes can be shown too.
+ */
+function articleModule(k: Kernel, kind: "root" | "pci", log: string[]) {
+  const d: Driver = { buf: null, dev: null, major: 0 };
+  const def = {
+    name: NAME,
+    init: (): number => {
+      const owner = k.modules.find_module(NAME) as Module;
+      const fops = {
+        owner,
+        // .mmap = dma_mmap; no read, write, ioctl, llseek (M16)
+        mmap: (_f: File, vma: Vma) => {
+          const size = vma.vm_end - vma.vm_start;
+          if (size > DMA_BUF_SIZE) {
+            log.push("    pr_err: mmap size too large");
+            return -22;
+          }
+          // vma->vm_flags |= VM_IO | VM_DONTEXPAND | VM_DONTDUMP: remap_pfn_range sets them itself (M8)
+          const rc = dma_mmap_coherent(d.dev!, vma, d.buf!.cpu_addr, d.buf!.dma_handle, size); // the VMA's size (M9)
+          if (rc < 0) log.push(`    pr_err: dma_mmap_coherent failed: ${rc}`);
+          return rc;
+        },
+      };
+      const ret = k.chrdevs.register_chrdev(MAJOR_NUM, NAME, fops, owner);
+      if (ret < 0) {
+        log.push(`    pr_err: register_chrdev failed: ${ret}`);
+        return ret;
+      }
+      d.major = MAJOR_NUM;
+      d.dev = new Device(k.vmm, NAME, kind);
+      if (kind === "pci") dma_set_mask_and_coherent(d.dev, DMA_BIT_MASK(32));
+      d.buf = dma_alloc_coherent(d.dev, DMA_BUF_SIZE, GFP_KERNEL);
+      if (d.buf === null) {
+        log.push("    pr_err: dma_alloc_coherent failed");
+        k.chrdevs.unregister_chrdev(MAJOR_NUM, NAME);
+        return -12;
+      }
+      log.push(`    pr_info: DMA mmap device initialized: phys=0x${pad(d.buf.dma_handle)}`);
+      k.mknod(NAME, MKDEV(MAJOR_NUM, 0));
+      return 0;
+    },
+    exit: () => {
+      if (d.buf) dma_free_coherent(d.dev!, DMA_BUF_SIZE, d.buf.cpu_addr, d.buf.dma_handle);
+      k.chrdevs.unregister_chrdev(MAJOR_NUM, NAME);
+      k.unlinkDev(NAME);
+    },
+  };
+  return { def, d };
+}
+
+/** The article's case as written, with what the model reports for each mistake. */
+export function articleAsWritten(): string[] {
+  const out: string[] = [];
+
+  // M6: major 240 sits in the dynamic range.
+  {
+    const k = new Kernel();
+    for (let i = 0; i < 15; i++) k.chrdevs.register_chrdev(0, `dyn${i}`, {});
+    out.push(
+      "M6  register_chrdev(240, …): 240 lies in the dynamic range 234–254. On a fresh boot it is free and works;",
+      `    after 15 drivers took dynamic majors (254 down to 240) it is ${k.chrdevs.register_chrdev(MAJOR_NUM, NAME, {})} (-EBUSY).`,
+    );
+  }
+
+  // M7 (and M19's printk never runs): the root device has no DMA mask.
+  {
+    const k = new Kernel();
+    const insmod = new Libc(k, k.spawn({ comm: "insmod" }));
+    const log: string[] = [];
+    const { def } = articleModule(k, "root", log);
+    insmod.init_module(def);
+    out.push(
+      "",
+      "M7  insmod: the buffer is allocated on a root_device_register() device, which has no DMA mask:",
+      ...log,
+      ...k.vmm.dmesg().map((l) => `    ${l}`),
+      `    ${k.trace.at(-1)?.text}`,
+    );
+  }
+
+  // The rest on a device with a mask, as the article's code would run once M7 is fixed.
+  const k = new Kernel();
+  const insmod = new Libc(k, k.spawn({ comm: "insmod" }));
+  const log: string[] = [];
+  const { def } = articleModule(k, "pci", log);
+  out.push("", "with a PCI device and a 32-bit mask instead, the module loads:");
+  insmod.init_module(def);
+  out.push(...log.splice(0), '    M19: "0x%pad" prints 0x twice: %pad already adds it');
+
+  const user = new Libc(k, k.spawn({ comm: "dma_user", uid: 0 }));
+  const fd = user.open(`/dev/${NAME}`, O_RDWR) as number;
+  // M16: the fops have only mmap.
+  out.push(
+    "",
+    "M16 the article's fops have only .mmap, so the VFS answers the rest:",
+    `    read() = ${user.read(fd, 64) === -1 ? `-1 ${err(user)}` : "?"}; ioctl(fd, 0x1234) = ${user.ioctl(fd, 0x1234) === -1 ? `-1 ${err(user)}` : "?"}; lseek = ${k.sys.lseek(user.task, fd, 0, 0)} (ESPIPE); poll mask ${k.vfs.poll((user.task.fds[fd]!.object as { file: File }).file).toString(16)} (DEFAULT_POLLMASK)`,
+  );
+
+  // M9: the mmap checks.
+  const big = user.mmap(0, 8 * MiB, PROT_READ, MAP_SHARED, fd, 0);
+  out.push(
+    "",
+    "M9  the driver's own size check, and dma_mmap_coherent given the VMA's length instead of the buffer's:",
+  );
+  out.push(
+    `    mmap(8 MiB) = ${big === -1 ? `-1 ${err(user)}` : big} — the driver's check`,
+    ...log.splice(0),
+  );
+  const off = user.mmap(0, 4096, PROT_READ, MAP_SHARED, fd, 4096);
+  out.push(
+    `    mmap(4 KiB at offset 4 KiB, inside the 4 MiB buffer) = ${off === -1 ? `-1 ${err(user)}` : off}`,
+    ...log.splice(0),
+    "    (count = the VMA's 1 page, vm_pgoff 1 ≥ count: every map at a non-zero offset fails)",
+  );
+  const ro = user.open(`/dev/${NAME}`, O_RDONLY) as number;
+  const w = user.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0);
+  out.push(
+    `    PROT_WRITE|MAP_SHARED on an O_RDONLY fd = ${w === -1 ? `-1 ${err(user)}` : w}, before the driver runs`,
+  );
+  user.close(ro);
+
+  // M10: rmmod while mapped.
+  const map = user.mmap(0, DMA_BUF_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+  out.push("", `M10 the process maps the whole buffer (mmap = 0x${map.toString(16)}); rmmod:`);
+  out.push(
+    `    while the fd is open: delete_module = ${insmod.delete_module(NAME) === -1 ? `-1 ${err(insmod)}` : 0}`,
+  );
+  user.close(fd);
+  out.push(
+    `    after close, still mapped: delete_module = ${insmod.delete_module(NAME) === -1 ? `-1 ${err(insmod)}` : 0}`,
+  );
+  user.munmap(map, DMA_BUF_SIZE);
+  out.push(`    after munmap: delete_module = ${insmod.delete_module(NAME)}`);
+  out.push(
+    "M24 and nothing in the article's module ever writes the buffer: there is no device engine at all.",
+  );
+  return out;
+}
+
+/**
+ * The corrected device: a PCI device with a mask, a dynamic major, mmap with the kernel's own bound, a read() that
+ * copies with copy_to_user, and an "engine" that writes the buffer over the bus; a process reads a frame both ways.
+ */
+export function doneRight(): string[] {
+  const out: string[] = [];
+  const k = new Kernel();
+  const insmod = new Libc(k, k.spawn({ comm: "insmod" }));
+  const dev = new Device(k.vmm, "0000:00:04.0");
+  let buf: DmaCoherent | null = null;
+  let major = 0;
+  insmod.init_module({
+    name: "dma_frame",
+    init: () => {
+      const owner = k.modules.find_module("dma_frame") as Module;
+      const rc = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
+      if (rc) return rc;
+      buf = dma_alloc_coherent(dev, DMA_BUF_SIZE, GFP_KERNEL);
+      if (buf === null) return -12;
+      const b = buf;
+      major = k.chrdevs.register_chrdev(
+        0,
+        "dma_frame",
+        {
+          owner,
+          mmap: (_f: File, vma: Vma) => dma_mmap_coherent(dev, vma, b.cpu_addr, b.dma_handle, DMA_BUF_SIZE),
+          read: (_f: File, ubuf: number, count: number, ppos: { pos: number }) => {
+            const n = Math.max(0, Math.min(count, DMA_BUF_SIZE - ppos.pos));
+            if (n === 0) return 0;
+            const left = k.vmm.copy_to_user(ubuf, b.cpu_addr + BigInt(ppos.pos), n);
+            if (left === n) return -14;
+            ppos.pos += n - left;
+            return n - left; // a short copy is a short read
+          },
+        },
+        owner,
+      );
+      if (major < 0) return major;
+      k.mknod("dma_frame", MKDEV(major, 0));
+      return 0;
+    },
+    exit: () => {
+      k.chrdevs.unregister_chrdev(major, "dma_frame");
+      k.unlinkDev("dma_frame");
+      if (buf) dma_free_coherent(dev, DMA_BUF_SIZE, buf.cpu_addr, buf.dma_handle);
+    },
+  });
+  out.push(
+    `insmod dma_frame: dma_set_mask_and_coherent(32 bits) = 0, a 4 MiB coherent buffer at bus address ${pad(buf!.dma_handle)}, dynamic major ${major}`,
+  );
+  const p = new Libc(k, k.spawn({ comm: "viewer", uid: 1000 }));
+  const fd = p.open("/dev/dma_frame", O_RDONLY) as number;
+  const view = p.mmap(0, DMA_BUF_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+  const tail = p.mmap(0, 4096, PROT_READ, MAP_SHARED, fd, DMA_BUF_SIZE - 4096);
+  const past = p.mmap(0, 8192, PROT_READ, MAP_SHARED, fd, DMA_BUF_SIZE - 4096);
+  out.push(
+    `viewer (uid 1000) maps it: whole = 0x${view.toString(16)}, last page (offset 4 MiB − 4 KiB) = 0x${tail.toString(16)}, two pages from there = ${past === -1 ? `-1 ${err(p)}` : past} (the kernel's bound)`,
+  );
+
+  // The device writes a frame over the bus.
+  const frame = new Uint8Array(DMA_BUF_SIZE);
+  for (let i = 0; i < frame.length; i += 4096) frame[i] = (i / 4096) & 0xff;
+  frame.set(new TextEncoder().encode("frame 1"), 16);
+  dev.busWrite(buf!.dma_handle, frame);
+  const before = k.vmm.uaccessStats();
+  const seen = new TextDecoder().decode(p.peek(view + 16, 7));
+  const mid = p.peek(view + 4096 * 100, 1)[0];
+  const afterMap = k.vmm.uaccessStats();
+  const ubuf = p.mmap(0, DMA_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const r = k.sys.read(p.task, fd, ubuf, DMA_BUF_SIZE) as number;
+  const afterRead = k.vmm.uaccessStats();
+  out.push(
+    `the device DMAs a 4 MiB frame; through the mapping the viewer reads "${seen}" and page 100's marker ${mid}:`,
+    `  ${afterMap.bytesCopied - before.bytesCopied} bytes copied, ${afterMap.calls - before.calls} uaccess calls (its own loads)`,
+    `the same frame with read(): ${r} bytes, ${afterRead.bytesCopied - afterMap.bytesCopied} bytes copied by copy_to_user, 1 system call`,
+  );
+
+  // A short read and EFAULT (M3): 100 writable bytes before a PROT_NONE page, on a new open (f_pos 0).
+  const fd2 = p.open("/dev/dma_frame", O_RDONLY) as number;
+  const two = p.mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  p.mmap(two + 4096, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  const short = k.sys.read(p.task, fd2, two + 4096 - 100, 4096) as number;
+  const none = k.sys.read(p.task, fd2, two + 4096, 10) as number;
+  out.push(
+    `M3  read(4096) into 100 writable bytes before a PROT_NONE page = ${short} (copy_to_user left ${4096 - short} bytes: a short read);`,
+    `    read(10) straight into the PROT_NONE page = ${none} (${strerror(-none)})`,
+  );
+  p.close(fd2);
+
+  p.munmap(view, DMA_BUF_SIZE);
+  p.munmap(tail, 4096);
+  p.close(fd);
+  k.exit(p.task);
+  out.push(`rmmod dma_frame = ${insmod.delete_module("dma_frame")}`);
+  return out;
+}
+
+/** Prints the example. */
+export function runExample(print: (line: string) => void): void {
+  print("The source article's DMA + mmap device, as written:");
+  for (const l of articleAsWritten()) print(l);
+  print("");
+  print("Done right:");
+  for (const l of doneRight()) print(l);
+}
