@@ -7,11 +7,16 @@ import { type File, type Module, O_RDONLY, O_RDWR } from "@kbridge/chrdev";
 import {
   Device,
   DMA_BIT_MASK,
+  DMA_FROM_DEVICE,
   type DmaCoherent,
   dma_alloc_coherent,
   dma_free_coherent,
+  dma_map_single,
+  dma_mapping_error,
   dma_mmap_coherent,
   dma_set_mask_and_coherent,
+  dma_sync_single_for_cpu,
+  dma_unmap_single,
 } from "@kbridge/dma-device";
 import { Kernel, Libc } from "@kbridge/kernel";
 import { MKDEV, strerror } from "@kbridge/uapi";
@@ -283,10 +288,74 @@ export function doneRight(): string[] {
   return out;
 }
 
+/**
+ * The article's §6.2 "sync" on a coherent buffer (with a DMA_FROM_CPU that does not exist) misses where syncs matter:
+ * streaming DMA on a device that is not cache-coherent. A driver whose read() maps a kernel buffer FROM_DEVICE, lets
+ * the device write it and copies it out without dma_sync_single_for_cpu hands the process stale bytes.
+ */
+export function missingSync(): string[] {
+  const k = new Kernel();
+  const dev = new Device(k.vmm, "0000:00:05.0", "pci", { coherent: false });
+  dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
+  const kbuf = k.vmm.kmem.kmalloc(4096);
+  k.vmm.kmem.view(kbuf, 4096).fill(0x11); // what the CPU's cache holds from before
+  let sync = false;
+  let frameNo = 0;
+  const insmod = new Libc(k, k.spawn({ comm: "insmod" }));
+  let major = 0;
+  insmod.init_module({
+    name: "dma_stream",
+    init: () => {
+      const owner = k.modules.find_module("dma_stream") as Module;
+      major = k.chrdevs.register_chrdev(
+        0,
+        "dma_stream",
+        {
+          owner,
+          read: (_f: File, ubuf: number, count: number) => {
+            const n = Math.min(count, 4096);
+            const a = dma_map_single(dev, kbuf, 4096, DMA_FROM_DEVICE);
+            if (dma_mapping_error(dev, a)) return -12;
+            dev.busWrite(a, new Uint8Array(4096).fill(0xa0 + ++frameNo)); // the device's transfer
+            if (sync) dma_sync_single_for_cpu(dev, a, 4096, DMA_FROM_DEVICE);
+            const left = k.vmm.copy_to_user(ubuf, kbuf, n);
+            dma_unmap_single(dev, a, 4096, DMA_FROM_DEVICE);
+            return left === n ? -14 : n - left;
+          },
+        },
+        owner,
+      );
+      k.mknod("dma_stream", MKDEV(major, 0));
+      return 0;
+    },
+    exit: () => {
+      k.chrdevs.unregister_chrdev(major, "dma_stream");
+      k.unlinkDev("dma_stream");
+    },
+  });
+  const p = new Libc(k, k.spawn({ comm: "reader" }));
+  const fd = p.open("/dev/dma_stream", O_RDONLY) as number;
+  const hex = (b: Uint8Array | -1 | Promise<Uint8Array | -1>) =>
+    b instanceof Uint8Array ? `0x${(b[0] ?? 0).toString(16)}` : String(b);
+  const stale = hex(p.read(fd, 16));
+  sync = true;
+  const fresh = hex(p.read(fd, 16));
+  p.close(fd);
+  k.exit(p.task);
+  insmod.delete_module("dma_stream");
+  return [
+    "M11 the article syncs its coherent buffer (with a DMA_FROM_CPU that does not exist); syncs belong to streaming DMA:",
+    "    a non-coherent device writes frame 0xa1 into a buffer mapped with dma_map_single(…, DMA_FROM_DEVICE);",
+    `    read() without dma_sync_single_for_cpu copies the CPU's stale cache: the process reads ${stale};`,
+    `    with the sync, the next frame arrives as written: ${fresh} (0xa2)`,
+  ];
+}
+
 /** Prints the example. */
 export function runExample(print: (line: string) => void): void {
   print("The source article's DMA + mmap device, as written:");
   for (const l of articleAsWritten()) print(l);
+  for (const l of missingSync()) print(l);
   print("");
   print("Done right:");
   for (const l of doneRight()) print(l);

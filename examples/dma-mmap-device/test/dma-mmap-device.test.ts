@@ -1,7 +1,7 @@
 // What the example prints: each of the article's mistakes with the errno Linux gives ([6.1] rows M3, M7, M9, M10,
 // M16 reproduced on a real kernel), and the corrected device compared with read() + copy_to_user.
 import { describe, expect, it } from "vitest";
-import { articleAsWritten, doneRight } from "../src/index.js";
+import { articleAsWritten, doneRight, missingSync } from "../src/index.js";
 
 describe("the article's DMA + mmap device as written", () => {
   const text = articleAsWritten().join("\n");
@@ -56,5 +56,13 @@ describe("the device done right", () => {
     expect(text).toContain("= 100 (copy_to_user left 3996 bytes: a short read)");
     expect(text).toContain("read(10) straight into the PROT_NONE page = -14 (Bad address)");
     expect(text).toContain("rmmod dma_frame = 0");
+  });
+});
+
+describe("syncs where they matter", () => {
+  it("M11: a streaming read without dma_sync_single_for_cpu gives stale bytes; with it, the device's", () => {
+    const text = missingSync().join("\n");
+    expect(text).toContain("the process reads 0x11;");
+    expect(text).toContain("the next frame arrives as written: 0xa2 (0xa2)");
   });
 });
