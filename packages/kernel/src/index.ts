@@ -40,10 +40,11 @@ export {
   Task,
   TraceEntry,
 } from "./kernel.js";
-export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit } from "./libc.js";
+export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit, sockaddrUn } from "./libc.js";
 export * from "./net/core/rtnetlink.js";
 export * from "./net/netlink/af-netlink.js";
 export * from "./net/netlink/genetlink.js";
+export * from "./net/unix/af-unix.js";
 export {
   F_GETFD,
   F_GETFL,

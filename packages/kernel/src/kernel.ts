@@ -10,6 +10,7 @@ import type { FileCaller, KFile } from "./fs/file.js";
 import { type Rtnetlink, rtnetlink_net_init } from "./net/core/rtnetlink.js";
 import { AfNetlink, type NetlinkCaller, type NetlinkSock } from "./net/netlink/af-netlink.js";
 import { Genetlink } from "./net/netlink/genetlink.js";
+import { AfUnix } from "./net/unix/af-unix.js";
 import { Syscalls } from "./syscalls.js";
 
 /** `SIGINT` (2). */
@@ -214,6 +215,8 @@ export class Kernel {
   readonly rtnl: Rtnetlink;
   /** Generic netlink: the NETLINK_GENERIC kernel socket, the family registry and nlctrl. */
   readonly genl: Genetlink;
+  /** AF_UNIX: unix domain sockets, their names and the files in flight. */
+  readonly unix: AfUnix;
   /** The task whose system call runs now (`current`), if any. */
   current: Task | undefined;
   /** Milliseconds since boot. */
@@ -265,6 +268,7 @@ export class Kernel {
       throw KernelError.fromReturn(rtnl, "rtnetlink did not start", { op: "Kernel" });
     this.rtnl = rtnl;
     this.genl = new Genetlink(this.netlink, { currentCred: () => this.current?.cred });
+    this.unix = new AfUnix(this, { nextIno: () => ++this.#ino });
   }
 
   /**

@@ -149,14 +149,46 @@ export class Libc {
     return this.#ret(this.kernel.sys.socket(this.task, domain, type, protocol));
   }
 
-  /** `bind(fd, &sockaddr_nl, 12)`. */
-  bind(fd: number, addr: SockaddrNlInit, addrlen: number = sockaddr_nl.size): number {
-    return this.#ret(this.kernel.sys.bind(this.task, fd, this.#sockaddr(addr), addrlen));
+  // A netlink address from its fields, or raw sockaddr bytes (an AF_UNIX address from sockaddrUn()).
+  #addr(addr: SockaddrNlInit | Uint8Array): { p: number; len: number } {
+    return addr instanceof Uint8Array
+      ? { p: this.dup(addr), len: addr.length }
+      : { p: this.#sockaddr(addr), len: sockaddr_nl.size };
   }
 
-  /** `connect(fd, &sockaddr_nl, 12)`. */
-  connect(fd: number, addr: SockaddrNlInit, addrlen: number = sockaddr_nl.size): number {
-    return this.#ret(this.kernel.sys.connect(this.task, fd, this.#sockaddr(addr), addrlen));
+  /** `bind(fd, addr, addrlen)`: a netlink address's fields, or sockaddr bytes (see {@link sockaddrUn}). */
+  bind(fd: number, addr: SockaddrNlInit | Uint8Array, addrlen?: number): number {
+    const a = this.#addr(addr);
+    return this.#ret(this.kernel.sys.bind(this.task, fd, a.p, addrlen ?? a.len));
+  }
+
+  /** `connect(fd, addr, addrlen)`: a Promise when an AF_UNIX connect waits for the listener's backlog. */
+  connect(fd: number, addr: SockaddrNlInit | Uint8Array, addrlen?: number): number | Promise<number> {
+    const a = this.#addr(addr);
+    return this.#settle(this.kernel.sys.connect(this.task, fd, a.p, addrlen ?? a.len));
+  }
+
+  /** `socketpair(domain, type, protocol, sv)`: the two descriptors, or -1. */
+  socketpair(domain: number, type: number, protocol = 0): [number, number] | -1 {
+    const sv = this.malloc(8);
+    if (this.#ret(this.kernel.sys.socketpair(this.task, domain, type, protocol, sv)) < 0) return -1;
+    const b = this.peek(sv, 8);
+    return [get32(b, 0, true), get32(b, 4, true)];
+  }
+
+  /** `listen(fd, backlog)`. */
+  listen(fd: number, backlog: number): number {
+    return this.#ret(this.kernel.sys.listen(this.task, fd, backlog));
+  }
+
+  /** `accept4(fd, NULL, NULL, flags)`: the new descriptor, or -1; a Promise while no connection is pending. */
+  accept(fd: number, flags = 0): number | Promise<number> {
+    return this.#settle(this.kernel.sys.accept4(this.task, fd, 0, 0, flags));
+  }
+
+  /** `shutdown(fd, how)`. */
+  shutdown(fd: number, how: number): number {
+    return this.#ret(this.kernel.sys.shutdown(this.task, fd, how));
   }
 
   /** `getsockname(fd, &addr, &len)`: the address, or -1. */
@@ -364,6 +396,18 @@ export class Libc {
   #settle(r: number | Promise<number>): number | Promise<number> {
     return r instanceof Promise ? r.then((v) => this.#ret(v)) : this.#ret(r);
   }
+}
+
+/**
+ * `struct sockaddr_un` bytes for `path` as a program passes them with `offsetof(sun_path) + strlen + 1`; an abstract
+ * name (Linux's leading-NUL namespace) is given without its NUL and gets `2 + 1 + length` bytes.
+ */
+export function sockaddrUn(path: string, abstract = false): Uint8Array {
+  const p = utf8Encode(path);
+  const b = new Uint8Array(2 + (abstract ? 1 : 0) + p.length + (abstract ? 0 : 1));
+  b[0] = 1; // AF_UNIX
+  b.set(p, abstract ? 3 : 2);
+  return b;
 }
 
 function nlName(b: Uint8Array): { nl_family: number; nl_pid: number; nl_groups: number } {

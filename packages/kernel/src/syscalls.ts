@@ -24,10 +24,20 @@ import {
   SOL_SOCKET,
   type SockaddrNl,
 } from "./net/netlink/af-netlink.js";
+import {
+  AF_UNIX,
+  fput,
+  SCM_MAX_FD,
+  scm_detach_fds,
+  type UnixRecv,
+  ucredBytes,
+  unix_get_socket,
+} from "./net/unix/af-unix.js";
 
 const EPERM = -1;
 const ENOENT = -2;
 const EINTR = -4;
+const EOPNOTSUPP = -95;
 const ESRCH = -3;
 const EBADF = -9;
 const EFAULT = -14;
@@ -168,6 +178,14 @@ function msgFlags(f: number): string {
 function fmtSockaddr(a: Uint8Array, len: number): string {
   if (len < 2) return "{}";
   const fam = get16(a, 0, true);
+  if (fam === AF_UNIX) {
+    if (len <= 2) return "{sa_family=AF_UNIX}";
+    const path = a.subarray(2, len);
+    // An abstract name starts with a NUL; strace prints it with a leading @.
+    if (path[0] === 0) return `{sa_family=AF_UNIX, sun_path=@"${utf8Decode(path, 1, path.length)}"}`;
+    const nul = path.indexOf(0);
+    return `{sa_family=AF_UNIX, sun_path="${utf8Decode(path, 0, nul < 0 ? path.length : nul)}"}`;
+  }
   if (fam !== AF_NETLINK || len < 12) return `{sa_family=${named(AF_NAMES, fam)}}`;
   return `{sa_family=AF_NETLINK, nl_pid=${get32(a, 4, true)}, nl_groups=${get32(a, 8, true).toString(16).padStart(8, "0")}}`;
 }
@@ -311,6 +329,51 @@ export class Syscalls {
     return { tgid: t.tgid, pid: t.pid, cred: t.cred, sleepingOn: t.sleepingOn };
   }
 
+  // The AF_UNIX socket behind descriptor `fd`, if it is one.
+  #unixOf(t: Task, fd: number): KFile | undefined {
+    const o = t.fds[fd]?.object;
+    return o?.kind === "kfile" && unix_get_socket(o.file) !== undefined ? o.file : undefined;
+  }
+
+  // An iov_iter over several user buffers (import_iovec's result), in the task's address space.
+  #iterv(t: Task, iovs: readonly Iov[]): IovIter {
+    let i = 0;
+    let off = 0;
+    const vmm = this.#k.vmm;
+    const total = iovs.reduce((n, v) => n + v.len, 0);
+    let done = 0;
+    const step = (buf: Uint8Array, out: boolean): number => {
+      if (vmm.current !== t.mm) vmm.switch_mm(t.mm);
+      let copied = 0;
+      while (copied < buf.length && i < iovs.length) {
+        const v = iovs[i]!;
+        const n = Math.min(v.len - off, buf.length - copied);
+        if (n > 0) {
+          const part = buf.subarray(copied, copied + n);
+          const left = out
+            ? vmm.copy_to_user(v.base + off, part, n)
+            : vmm.copy_from_user(part, v.base + off, n);
+          copied += n - left;
+          off += n - left;
+          done += n - left;
+          if (left > 0) return copied;
+        }
+        if (off === v.len) {
+          i++;
+          off = 0;
+        }
+      }
+      return copied;
+    };
+    return {
+      get count() {
+        return total - done;
+      },
+      copyOut: (src) => step(src, true),
+      copyIn: (dst) => step(dst, false),
+    };
+  }
+
   #sock(t: Task, fd: number): NetlinkSock | number {
     const f = t.fds[fd];
     if (f === undefined) return EBADF;
@@ -371,6 +434,11 @@ export class Syscalls {
       if (domain < 0 || domain >= 46) return EAFNOSUPPORT;
       // __sock_create(): only type >= SOCK_MAX is EINVAL here; type 0 reaches the family (ESOCKTNOSUPPORT).
       if ((type & 0xf) >= SOCK_MAX) return EINVAL;
+      if (domain === AF_UNIX) {
+        const kf = this.#k.unix.socket(type & 0xf, protocol, this.fileCaller(t), flags & SOCK_NONBLOCK);
+        if (typeof kf === "number") return kf;
+        return this.#k.installFile(t, kf, (flags & SOCK_CLOEXEC) !== 0);
+      }
       if (domain !== AF_NETLINK) return EAFNOSUPPORT;
       const sk = this.#k.netlink.socket(type & 0xf, protocol, t.caller);
       if (typeof sk === "number") return sk;
@@ -384,13 +452,28 @@ export class Syscalls {
     return this.#done(t, "socket", args, ret) as number;
   }
 
-  #addrCall(t: Task, op: "bind" | "connect", fd: number, uaddr: Addr, addrlen: number): number {
+  #addrCall(
+    t: Task,
+    op: "bind" | "connect",
+    fd: number,
+    uaddr: Addr,
+    addrlen: number,
+  ): number | Promise<number> {
     this.#enter(t, op);
     this.#int(op, "fd", fd);
     this.#int(op, "addrlen", addrlen);
     const p = Number(uaddr);
     let shown = hex(p);
-    const ret = ((): number => {
+    const ret = ((): number | Promise<number> => {
+      const ux = this.#unixOf(t, fd);
+      if (ux !== undefined) {
+        const a = this.#addrIn(p, addrlen);
+        if (typeof a === "number") return a;
+        shown = fmtSockaddr(a, addrlen);
+        return op === "bind"
+          ? this.#k.unix.bind(ux, a, addrlen, this.fileCaller(t))
+          : this.#k.unix.connect(ux, a, addrlen, (ux.flags & O_NONBLOCK) !== 0, this.fileCaller(t));
+      }
       // __sys_bind() looks the socket up before copying the address; __sys_connect() copies the address
       // before __sys_connect_file() finds the file is not a socket.
       if (op === "connect" && t.fds[fd] === undefined) return EBADF;
@@ -405,17 +488,135 @@ export class Syscalls {
         ? this.#k.netlink.bind(sk, this.#nl(a), addrlen, t.caller)
         : this.#k.netlink.connect(sk, this.#nl(a), addrlen, t.caller);
     })();
-    return this.#done(t, op, () => [String(fd), shown, String(addrlen)], ret) as number;
+    return this.#done(t, op, () => [String(fd), shown, String(addrlen)], ret);
   }
 
-  /** `bind(fd, addr, addrlen)`. */
+  /** `bind(fd, addr, addrlen)`: a netlink or AF_UNIX address. */
   bind(t: Task, fd: number, uaddr: Addr, addrlen: number): number {
-    return this.#addrCall(t, "bind", fd, uaddr, addrlen);
+    return this.#addrCall(t, "bind", fd, uaddr, addrlen) as number;
   }
 
-  /** `connect(fd, addr, addrlen)`. */
-  connect(t: Task, fd: number, uaddr: Addr, addrlen: number): number {
+  /** `connect(fd, addr, addrlen)`: a Promise when an AF_UNIX stream connect waits for room in the backlog. */
+  connect(t: Task, fd: number, uaddr: Addr, addrlen: number): number | Promise<number> {
     return this.#addrCall(t, "connect", fd, uaddr, addrlen);
+  }
+
+  /** `socketpair(domain, type, protocol, sv)`: two connected AF_UNIX sockets; `int sv[2]` is written back. */
+  socketpair(t: Task, domain: number, type: number, protocol: number, svPtr: Addr): number {
+    this.#enter(t, "socketpair");
+    this.#ints("socketpair", { domain, type, protocol });
+    let shown = hex(Number(svPtr));
+    const ret = ((): number => {
+      const flags = type & ~0xf;
+      if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return EINVAL;
+      if (domain < 0 || domain >= 46) return EAFNOSUPPORT;
+      if ((type & 0xf) >= SOCK_MAX) return EINVAL;
+      if (domain === AF_NETLINK) return EOPNOTSUPP; // netlink_ops.socketpair = sock_no_socketpair
+      if (domain !== AF_UNIX) return EAFNOSUPPORT;
+      const pair = this.#k.unix.socketpair(type & 0xf, protocol, this.fileCaller(t), flags & SOCK_NONBLOCK);
+      if (typeof pair === "number") return pair;
+      const cloexec = (flags & SOCK_CLOEXEC) !== 0;
+      const a = this.#k.installFile(t, pair[0], cloexec);
+      const b = this.#k.installFile(t, pair[1], cloexec);
+      const sv = new Uint8Array(8);
+      put32(sv, 0, a, true);
+      put32(sv, 4, b, true);
+      // __sys_socketpair(): a fault writing sv closes both again.
+      if (this.#copyOut(Number(svPtr), sv) !== 0) {
+        this.#k.closeFd(t, a);
+        this.#k.closeFd(t, b);
+        return EFAULT;
+      }
+      shown = `[${a}, ${b}]`;
+      return 0;
+    })();
+    return this.#done(
+      t,
+      "socketpair",
+      () => [named(AF_NAMES, domain), named(SOCK_NAMES, type & 0xf), String(protocol), shown],
+      ret,
+    ) as number;
+  }
+
+  /** `listen(fd, backlog)`: AF_UNIX stream and seqpacket sockets; EOPNOTSUPP for netlink. */
+  listen(t: Task, fd: number, backlog: number): number {
+    this.#enter(t, "listen");
+    this.#ints("listen", { fd, backlog });
+    const ret = ((): number => {
+      const ux = this.#unixOf(t, fd);
+      if (ux !== undefined) return this.#k.unix.listen(ux, backlog, this.fileCaller(t));
+      const sk = this.#sock(t, fd);
+      return typeof sk === "number" ? sk : EOPNOTSUPP;
+    })();
+    return this.#done(t, "listen", () => [String(fd), String(backlog)], ret) as number;
+  }
+
+  /**
+   * `accept4(fd, addr, addrlen*, flags)`: the next connection of a listening AF_UNIX socket as a new descriptor
+   * (SOCK_NONBLOCK, SOCK_CLOEXEC), its peer's address written back when asked; a Promise while none is pending.
+   */
+  accept4(t: Task, fd: number, uaddr: Addr, ulen: Addr, flags = 0): number | Promise<number> {
+    this.#enter(t, "accept4");
+    this.#ints("accept4", { fd, flags });
+    const ret = ((): number | Promise<number> => {
+      if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return EINVAL;
+      const ux = this.#unixOf(t, fd);
+      if (ux === undefined) {
+        const sk = this.#sock(t, fd);
+        return typeof sk === "number" ? sk : EOPNOTSUPP;
+      }
+      const done = (r: KFile | number): number => {
+        if (typeof r === "number") return r;
+        if (t.exited) {
+          this.#k.unix.release(r);
+          return EINTR;
+        }
+        if (this.#k.vmm.current !== t.mm) this.#k.vmm.switch_mm(t.mm);
+        const nfd = this.#k.installFile(t, r, (flags & SOCK_CLOEXEC) !== 0);
+        if (Number(uaddr) !== 0) {
+          const a = this.#k.unix.getname(r, true);
+          if (typeof a !== "number") {
+            const e = this.#addrOut(a, Number(uaddr), Number(ulen));
+            if (e) {
+              this.#k.closeFd(t, nfd);
+              return e;
+            }
+          }
+        }
+        return nfd;
+      };
+      const r = this.#k.unix.accept(
+        ux,
+        (ux.flags & O_NONBLOCK) !== 0,
+        this.fileCaller(t),
+        flags & SOCK_NONBLOCK,
+      );
+      return r instanceof Promise ? r.then(done) : done(r);
+    })();
+    return this.#done(
+      t,
+      "accept4",
+      () => [String(fd), hex(Number(uaddr)), hex(Number(ulen)), String(flags)],
+      ret,
+    );
+  }
+
+  /** `shutdown(fd, how)`: SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 on an AF_UNIX socket; EOPNOTSUPP for netlink. */
+  shutdown(t: Task, fd: number, how: number): number {
+    this.#enter(t, "shutdown");
+    this.#ints("shutdown", { fd, how });
+    const ret = ((): number => {
+      const ux = this.#unixOf(t, fd);
+      if (ux !== undefined) return this.#k.unix.shutdown(ux, how);
+      const sk = this.#sock(t, fd);
+      return typeof sk === "number" ? sk : EOPNOTSUPP;
+    })();
+    return this.#done(
+      t,
+      "shutdown",
+      () => [String(fd), ["SHUT_RD", "SHUT_WR", "SHUT_RDWR"][how] ?? String(how)],
+      ret,
+    ) as number;
   }
 
   #nameCall(t: Task, op: "getsockname" | "getpeername", fd: number, uaddr: Addr, ulen: Addr): number {
@@ -423,6 +624,14 @@ export class Syscalls {
     this.#int(op, "fd", fd);
     let shown = hex(Number(uaddr));
     const ret = ((): number => {
+      const ux = this.#unixOf(t, fd);
+      if (ux !== undefined) {
+        const a = this.#k.unix.getname(ux, op === "getpeername");
+        if (typeof a === "number") return a;
+        const r = this.#addrOut(a, Number(uaddr), Number(ulen));
+        if (r === 0) shown = fmtSockaddr(a, a.length);
+        return r;
+      }
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
       const a = this.#nlBytes(this.#k.netlink.getname(sk, op === "getpeername"));
@@ -449,6 +658,19 @@ export class Syscalls {
     this.#ints("setsockopt", { fd, level, optname, optlen });
     let val: number | undefined;
     const ret = ((): number => {
+      const ux = this.#unixOf(t, fd);
+      if (ux !== undefined) {
+        if (optlen < 0) return EINVAL;
+        if (level === SOL_SOCKET && optlen < 4) return EINVAL;
+        let v = 0;
+        if (optlen >= 4) {
+          const got = this.#getInt(Number(optval));
+          if (got === undefined) return EFAULT;
+          v = got;
+          val = v;
+        }
+        return this.#k.unix.setsockopt(ux, level, optname, v, optlen);
+      }
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
       if (optlen < 0) return EINVAL;
@@ -485,6 +707,18 @@ export class Syscalls {
     this.#ints("getsockopt", { fd, level, optname });
     let shown = hex(Number(optval));
     const ret = ((): number => {
+      const ux = this.#unixOf(t, fd);
+      if (ux !== undefined) {
+        const len = this.#getInt(Number(optlenPtr));
+        if (len === undefined) return EFAULT;
+        const r = this.#k.unix.getsockopt(ux, level, optname, len);
+        if (typeof r === "number") return r;
+        // sk_getsockopt(): the value, then the length.
+        if (this.#copyOut(Number(optval), r.value) !== 0) return EFAULT;
+        if (this.#putInt(Number(optlenPtr), r.optlen) !== 0) return EFAULT;
+        shown = `[${Array.from(r.value).join(", ")}]`;
+        return 0;
+      }
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
       if (level !== SOL_NETLINK && level !== SOL_SOCKET) return ENOPROTOOPT;
@@ -598,6 +832,65 @@ export class Syscalls {
     return creds;
   }
 
+  // AF_UNIX sendmsg: __scm_send() turns SCM_RIGHTS into open files (a reference each, at most SCM_MAX_FD in all)
+  // and SCM_CREDENTIALS into checked credentials; unix_*_sendmsg then owns the files, on success or failure.
+  #unixSend(
+    t: Task,
+    ux: KFile,
+    iovs: Iov[],
+    name: Uint8Array | undefined,
+    namelen: number,
+    flags: number,
+    ctl?: Uint8Array,
+  ): number | Promise<number> {
+    const rights: OpenFile[] = [];
+    let creds: { pid: number; uid: number; gid: number } | undefined;
+    const undo = (e: number) => {
+      for (const f of rights) fput(this.#k, f);
+      return e;
+    };
+    if (ctl !== undefined) {
+      const dv = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
+      let off = 0;
+      while (off + 16 <= ctl.length) {
+        const len = dv.getBigUint64(off, true);
+        if (len < 16n || len > BigInt(ctl.length - off)) return undo(EINVAL);
+        const level = dv.getInt32(off + 8, true);
+        const type = dv.getInt32(off + 12, true);
+        if (level === SOL_SOCKET) {
+          if (type === SCM_RIGHTS) {
+            const num = Math.floor((Number(len) - 16) / 4);
+            if (num <= 0 || rights.length + num > SCM_MAX_FD) return undo(EINVAL);
+            for (let i = 0; i < num; i++) {
+              const f = t.fds[dv.getInt32(off + 16 + i * 4, true)];
+              if (f === undefined) return undo(EBADF);
+              f.refs++;
+              rights.push(f);
+            }
+          } else if (type === SCM_CREDENTIALS) {
+            const c = this.#scmSend(t, ctl.subarray(off, off + Number(len)));
+            if (typeof c === "number") return undo(c);
+            creds = c;
+          } else return undo(EINVAL);
+        }
+        off += Number((len + 7n) & ~7n);
+      }
+    }
+    const fl = ux.flags & O_NONBLOCK ? flags | MSG_DONTWAIT : flags;
+    return this.#k.unix.sendmsg(
+      ux,
+      {
+        ...(name !== undefined && namelen > 0 && { name }),
+        namelen,
+        iter: this.#iterv(t, iovs),
+        ...(rights.length > 0 && { rights }),
+        ...(creds !== undefined && { creds }),
+        flags: fl,
+      },
+      this.fileCaller(t),
+    );
+  }
+
   #sendCommon(
     t: Task,
     fd: number,
@@ -633,7 +926,8 @@ export class Syscalls {
     let shown = hex(Number(msgPtr));
     const ret = ((): number | Promise<number> => {
       if (flags & MSG_CMSG_COMPAT) return EINVAL;
-      const sk = this.#sock(t, fd);
+      const ux = this.#unixOf(t, fd);
+      const sk = ux === undefined ? this.#sock(t, fd) : undefined;
       if (typeof sk === "number") return sk;
       // copy_msghdr_from_user() / __copy_msghdr(): a NULL name has length 0 whatever msg_namelen says.
       const mh = this.#copyIn(Number(msgPtr), 56);
@@ -671,6 +965,7 @@ export class Syscalls {
             `{iov_base=${fmtNlmsg(this.#peekNl(v.base, v.len), v.len) ?? hex(v.base)}, iov_len=${v.len}}`,
         )
         .join(", ")}], msg_iovlen=${iovs.length}, msg_controllen=${ctllen}, msg_flags=0}`;
+      if (ux !== undefined) return this.#unixSend(t, ux, iovs, name, namelen, flags, ctl);
       return this.#sendCommon(t, fd, iovs, name, namelen, flags, ctl);
     })();
     return this.#done(t, "sendmsg", () => [String(fd), shown, msgFlags(flags)], ret);
@@ -693,7 +988,8 @@ export class Syscalls {
     const ret = ((): number | Promise<number> => {
       const n = ubufLen(len);
       if (!this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
-      const sk = this.#sock(t, fd);
+      const ux = this.#unixOf(t, fd);
+      const sk = ux === undefined ? this.#sock(t, fd) : undefined;
       if (typeof sk === "number") return sk;
       let name: Uint8Array | undefined;
       if (Number(uaddr) !== 0) {
@@ -702,6 +998,8 @@ export class Syscalls {
         name = a;
         addrBytes = a;
       }
+      if (ux !== undefined)
+        return this.#unixSend(t, ux, [{ base: Number(buf), len: n }], name, name ? addrlen : 0, flags);
       head = this.#peekNl(Number(buf), n);
       return this.#sendCommon(t, fd, [{ base: Number(buf), len: n }], name, name ? addrlen : 0, flags);
     })();
@@ -728,6 +1026,65 @@ export class Syscalls {
     } catch {
       return undefined;
     }
+  }
+
+  // AF_UNIX recvmsg and what ____sys_recvmsg/scm_recv write of it: SCM_CREDENTIALS (with SO_PASSCRED) then
+  // SCM_RIGHTS (scm_detach_fds: the files that fit become descriptors, the rest are dropped with MSG_CTRUNC).
+  #unixRecv(
+    t: Task,
+    ux: KFile,
+    iovs: Iov[],
+    flags: number,
+    ctlPtr: number,
+    ctllen: number,
+    after: (r: UnixRecv, outFlags: number, used: number) => number,
+  ): number | Promise<number> {
+    const fl = ux.flags & O_NONBLOCK ? flags | MSG_DONTWAIT : flags;
+    const finish = (r: UnixRecv): number => {
+      if (r.result < 0) {
+        for (const f of r.rights) fput(this.#k, f);
+        return r.result;
+      }
+      if (this.#k.vmm.current !== t.mm) this.#k.vmm.switch_mm(t.mm);
+      let outFlags = r.flags | (flags & MSG_CMSG_CLOEXEC);
+      let cp = ctlPtr;
+      let room = ctllen;
+      if (cp === 0) {
+        if (r.passcred || r.rights.length > 0) outFlags |= MSG_CTRUNC;
+        if (r.rights.length > 0) scm_detach_fds(this.#k, t, r.rights, 0, false);
+        return after(r, outFlags, 0);
+      }
+      if (r.passcred) {
+        const data = ucredBytes(r.creds ?? { pid: 0, uid: 65534, gid: 65534 });
+        const cmlen = 16 + data.length;
+        if (room < 16) outFlags |= MSG_CTRUNC;
+        else {
+          const wrote = Math.min(cmlen, room);
+          if (wrote < cmlen) outFlags |= MSG_CTRUNC;
+          const hdr = new Uint8Array(cmlen);
+          new DataView(hdr.buffer).setBigUint64(0, BigInt(wrote), true);
+          put32(hdr, 8, SOL_SOCKET, true);
+          put32(hdr, 12, SCM_CREDENTIALS, true);
+          hdr.set(data, 16);
+          if (this.#copyOut(cp, hdr.subarray(0, wrote)) === 0) {
+            const space = Math.min(16 + ((data.length + 7) & ~7), room);
+            cp += space;
+            room -= space;
+          }
+        }
+      }
+      if (r.rights.length > 0) {
+        const d = scm_detach_fds(this.#k, t, r.rights, room, (flags & MSG_CMSG_CLOEXEC) !== 0);
+        if (d.cmsg !== undefined && this.#copyOut(cp, d.cmsg) === 0) {
+          cp += d.used;
+          room -= d.used;
+        }
+        if (d.truncated) outFlags |= MSG_CTRUNC;
+      }
+      return after(r, outFlags, ctllen - room);
+    };
+    const r = this.#k.unix.recvmsg(ux, this.#iterv(t, iovs), fl, this.fileCaller(t));
+    return r instanceof Promise ? r.then((v) => (t.exited ? EINTR : finish(v))) : finish(r);
   }
 
   #recvCommon(
@@ -764,7 +1121,8 @@ export class Syscalls {
     let shown = hex(mp);
     const ret = ((): number | Promise<number> => {
       if (flags & MSG_CMSG_COMPAT) return EINVAL;
-      const sk = this.#sock(t, fd);
+      const ux = this.#unixOf(t, fd);
+      const sk = ux === undefined ? this.#sock(t, fd) : undefined;
       if (typeof sk === "number") return sk;
       const mh = this.#copyIn(mp, 56);
       if (typeof mh === "number") return mh;
@@ -780,6 +1138,24 @@ export class Syscalls {
       if (iovlen > BigInt(UIO_MAXIOV)) return EMSGSIZE;
       const iovs = this.#iovecs(iovPtr, Number(iovlen));
       if (typeof iovs === "number") return iovs;
+      if (ux !== undefined) {
+        return this.#unixRecv(t, ux, iovs, flags, ctlPtr, ctllen, (r, outFlags, used) => {
+          if (namePtr !== 0) {
+            if (r.name !== undefined) {
+              const e = this.#addrOut(r.name, namePtr, mp + 8);
+              if (e) return e;
+            } else if (this.#putInt(mp + 8, 0) !== 0) return EFAULT;
+          }
+          if (this.#putInt(mp + 48, outFlags) !== 0) return EFAULT;
+          const u = new Uint8Array(8);
+          new DataView(u.buffer).setBigUint64(0, BigInt(used), true);
+          if (this.#copyOut(mp + 40, u) !== 0) return EFAULT;
+          shown = `{msg_name=${r.name ? fmtSockaddr(r.name, r.name.length) : "NULL"}, msg_iov=[${iovs
+            .map((v) => `{iov_base=${hex(v.base)}, iov_len=${v.len}}`)
+            .join(", ")}], msg_controllen=${used}, msg_flags=${msgFlags(outFlags)}}`;
+          return r.result;
+        });
+      }
       return this.#recvCommon(t, fd, iovs, flags, (r) => {
         // ____sys_recvmsg(): msg_flags starts as the caller's MSG_CMSG_CLOEXEC; netlink_recvmsg() adds MSG_TRUNC
         // and put_cmsg() MSG_CTRUNC. The control messages are written during netlink_recvmsg(), before the
@@ -843,6 +1219,17 @@ export class Syscalls {
     const ret = ((): number | Promise<number> => {
       const n = ubufLen(len);
       if (!this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
+      const ux = this.#unixOf(t, fd);
+      if (ux !== undefined) {
+        return this.#unixRecv(t, ux, [{ base: Number(buf), len: n }], flags, 0, 0, (r) => {
+          if (Number(uaddr) !== 0 && r.name !== undefined) {
+            const e = this.#addrOut(r.name, Number(uaddr), Number(ulen));
+            if (e) return e;
+            shownAddr = fmtSockaddr(r.name, r.name.length);
+          }
+          return r.result;
+        });
+      }
       const sk = this.#sock(t, fd);
       if (typeof sk === "number") return sk;
       return this.#recvCommon(t, fd, [{ base: Number(buf), len: n }], flags, (r) => {
