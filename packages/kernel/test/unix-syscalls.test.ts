@@ -28,7 +28,7 @@ function rightsCmsg(fds: number[]): Uint8Array {
   dv.setBigUint64(0, BigInt(16 + 4 * fds.length), true);
   dv.setInt32(8, SOL_SOCKET, true);
   dv.setInt32(12, SCM_RIGHTS, true);
-  fds.forEach((fd, i) => dv.setInt32(16 + 4 * i, fd, true));
+  for (const [i, fd] of fds.entries()) dv.setInt32(16 + 4 * i, fd, true);
   return c;
 }
 
