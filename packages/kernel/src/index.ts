@@ -26,6 +26,11 @@ export {
   type KFileOps,
   sleepOn,
 } from "./fs/file.js";
+export * from "./fs/permission.js";
+export * from "./fs/pipe.js";
+export * from "./fs/procfs.js";
+export * from "./fs/seq-file.js";
+export * from "./kernel/futex.js";
 export {
   type FileObject,
   Kernel,
@@ -41,6 +46,7 @@ export {
   TraceEntry,
 } from "./kernel.js";
 export { type Cmsg, Libc, type RecvResult, type SockaddrNlInit, sockaddrUn } from "./libc.js";
+export * from "./mm/shmem.js";
 export * from "./net/core/rtnetlink.js";
 export * from "./net/netlink/af-netlink.js";
 export * from "./net/netlink/genetlink.js";

@@ -7,6 +7,8 @@ import { errnoName, KernelError, strerror } from "@kbridge/uapi";
 import { type MmStruct, Vmm } from "@kbridge/vmm";
 import { Cred } from "./cred.js";
 import type { FileCaller, KFile } from "./fs/file.js";
+import { mountProc, mountSys, type SysFs } from "./fs/procfs.js";
+import { mountShm, type ShmFs } from "./mm/shmem.js";
 import { type Rtnetlink, rtnetlink_net_init } from "./net/core/rtnetlink.js";
 import { AfNetlink, type NetlinkCaller, type NetlinkSock } from "./net/netlink/af-netlink.js";
 import { Genetlink } from "./net/netlink/genetlink.js";
@@ -217,6 +219,10 @@ export class Kernel {
   readonly genl: Genetlink;
   /** AF_UNIX: unix domain sockets, their names and the files in flight. */
   readonly unix: AfUnix;
+  /** tmpfs at /dev/shm: POSIX shared memory objects. */
+  readonly shm: ShmFs;
+  /** sysfs at /sys: drivers' attribute files. */
+  readonly sysfs: SysFs;
   /** The task whose system call runs now (`current`), if any. */
   current: Task | undefined;
   /** Milliseconds since boot. */
@@ -269,6 +275,9 @@ export class Kernel {
     this.rtnl = rtnl;
     this.genl = new Genetlink(this.netlink, { currentCred: () => this.current?.cred });
     this.unix = new AfUnix(this, { nextIno: () => ++this.#ino });
+    this.shm = mountShm(this);
+    mountProc(this);
+    this.sysfs = mountSys(this);
   }
 
   /**

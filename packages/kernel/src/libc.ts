@@ -344,6 +344,41 @@ export class Libc {
     return this.#settle(this.kernel.sys.open(this.task, p, flags, mode));
   }
 
+  /** `ftruncate(fd, length)`. */
+  ftruncate(fd: number, length: number): number {
+    return this.#ret(this.kernel.sys.ftruncate(this.task, fd, length));
+  }
+
+  /** `unlink(path)`. */
+  unlink(path: string): number {
+    return this.#ret(this.kernel.sys.unlink(this.task, this.#cstr(path)));
+  }
+
+  /** `futex(uaddr, op, val)`: FUTEX_WAIT sleeps (a Promise) until a FUTEX_WAKE on the same word. */
+  futex(uaddr: number, op: number, val: number): number | Promise<number> {
+    return this.#settle(this.kernel.sys.futex(this.task, uaddr, op, val));
+  }
+
+  /** `mkfifo(path, mode)`: a named pipe. */
+  mkfifo(path: string, mode = 0o666): number {
+    return this.#ret(this.kernel.sys.mkfifo(this.task, this.#cstr(path), mode));
+  }
+
+  /** `pipe2(fds, flags)`: the read and write ends, or -1. */
+  pipe(flags = 0): [number, number] | -1 {
+    const fds = this.malloc(8);
+    if (this.#ret(this.kernel.sys.pipe2(this.task, fds, flags)) < 0) return -1;
+    const b = this.peek(fds, 8);
+    return [get32(b, 0, true), get32(b, 4, true)];
+  }
+
+  #cstr(s: string): number {
+    const b = utf8Encode(s);
+    const p = this.malloc(b.length + 1);
+    this.poke(p, Uint8Array.from([...b, 0]));
+    return p;
+  }
+
   /** `fcntl(fd, cmd, arg)`. */
   fcntl(fd: number, cmd: number, arg = 0): number {
     return this.#ret(this.kernel.sys.fcntl(this.task, fd, cmd, arg));

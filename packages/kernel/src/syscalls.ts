@@ -10,8 +10,11 @@ import { type Addr, get16, get32, KernelError, put32, utf8Decode } from "@kbridg
 import { MAP_ANONYMOUS } from "@kbridge/vmm";
 import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_MODULE } from "./cred.js";
 import { type FileCaller, FMODE_READ, FMODE_WRITE, type IovIter, type KFile } from "./fs/file.js";
+import { sys_mkfifo, sys_pipe2 } from "./fs/pipe.js";
+import { sys_futex } from "./kernel/futex.js";
 import type { Kernel, Task } from "./kernel.js";
 import { OpenFile } from "./kernel.js";
+import { sys_ftruncate, sys_unlink } from "./mm/shmem.js";
 import {
   AF_NETLINK,
   MSG_CTRUNC,
@@ -1576,6 +1579,39 @@ export class Syscalls {
       () => [String(fd), FCNTL_NAMES[cmd] ?? String(cmd), String(arg)],
       ret,
     ) as number;
+  }
+
+  /** `pipe2(fds, flags)`: a pipe's read and write ends; `int fds[2]` is written back. */
+  pipe2(t: Task, fdsPtr: Addr, flags = 0): number {
+    return sys_pipe2(this.#k, t, fdsPtr, flags);
+  }
+
+  /** `mknodat(AT_FDCWD, path, S_IFIFO | mode, 0)` (mkfifo): a named pipe at `path`. */
+  mkfifo(t: Task, pathPtr: Addr, mode = 0o666): number {
+    return sys_mkfifo(this.#k, t, pathPtr, mode);
+  }
+
+  /** `ftruncate(fd, length)`: sets the size of a shared-memory object (EINVAL for other files). */
+  ftruncate(t: Task, fd: number, length: number): number {
+    return sys_ftruncate(this.#k, t, fd, length);
+  }
+
+  /** `unlink(path)`: a /dev/shm object (shm_unlink) or a /dev node (root only). */
+  unlink(t: Task, pathPtr: Addr): number {
+    return sys_unlink(this.#k, t, Number(pathPtr));
+  }
+
+  /** `futex(uaddr, op, val, timeout, uaddr2, val3)`: FUTEX_WAIT and FUTEX_WAKE (private and shared keys). */
+  futex(
+    t: Task,
+    uaddr: Addr,
+    op: number,
+    val: number,
+    timeoutPtr: Addr = 0,
+    uaddr2: Addr = 0,
+    val3 = 0,
+  ): number | Promise<number> {
+    return sys_futex(this.#k, t, Number(uaddr), op, val, Number(timeoutPtr), Number(uaddr2), val3);
   }
 
   /** `init_module`: loads a module definition (the image is JavaScript here). EPERM without CAP_SYS_MODULE. */
