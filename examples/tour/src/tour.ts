@@ -3,6 +3,7 @@ import { chrdevStop } from "./stops/chrdev.js";
 import { dmaDeviceStop } from "./stops/dma-device.js";
 import { dmaMmapDeviceStop } from "./stops/dma-mmap-device.js";
 import { genlFamilyStop } from "./stops/genl-family.js";
+import { ipcCompareStop } from "./stops/ipc-compare.js";
 import { kernelStop } from "./stops/kernel.js";
 import { netlinkCodecStop } from "./stops/netlink-codec.js";
 import { netlinkMulticastStop } from "./stops/netlink-multicast.js";
@@ -26,6 +27,7 @@ export const stops: readonly Stop[] = [
   netlinkMulticastStop,
   genlFamilyStop,
   dmaMmapDeviceStop,
+  ipcCompareStop,
 ];
 
 /** Runs every stop and hands each printed line to `print`. */

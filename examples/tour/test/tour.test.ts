@@ -117,4 +117,10 @@ describe("the tour", () => {
     expect(text).toContain("after munmap: delete_module = 0");
     expect(text).toContain("0 bytes copied, 0 uaccess calls");
   });
+
+  it("shows the computed comparison table", () => {
+    const text = output().join("\n");
+    expect(text).toMatch(/netlink, kernel multicast +1 +1 +4016/);
+    expect(text).toMatch(/sysfs attribute +3 +1 /);
+  });
 });

@@ -7,6 +7,7 @@ import { errnoName, KernelError, strerror } from "@kbridge/uapi";
 import { type MmStruct, Vmm } from "@kbridge/vmm";
 import { Cred } from "./cred.js";
 import type { FileCaller, KFile } from "./fs/file.js";
+import { pipefs } from "./fs/pipe.js";
 import { mountProc, mountSys, type SysFs } from "./fs/procfs.js";
 import { mountShm, type ShmFs } from "./mm/shmem.js";
 import { type Rtnetlink, rtnetlink_net_init } from "./net/core/rtnetlink.js";
@@ -275,6 +276,7 @@ export class Kernel {
     this.rtnl = rtnl;
     this.genl = new Genetlink(this.netlink, { currentCred: () => this.current?.cred });
     this.unix = new AfUnix(this, { nextIno: () => ++this.#ino });
+    pipefs(this, { nextIno: () => ++this.#ino });
     this.shm = mountShm(this);
     mountProc(this);
     this.sysfs = mountSys(this);

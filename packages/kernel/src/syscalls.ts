@@ -1571,6 +1571,8 @@ export class Syscalls {
         const r = kf.ops.fcntl?.(kf, cmd, arg, this.fileCaller(t));
         if (r !== undefined) return r;
       }
+      // pipe_fcntl() on a file that is not a pipe: EBADF.
+      if (cmd === F_SETPIPE_SZ || cmd === F_GETPIPE_SZ) return EBADF;
       return EINVAL;
     })();
     return this.#done(

@@ -29,6 +29,7 @@ import {
 import type { Cred } from "../cred.js";
 import { type FileCaller, FMODE_READ, FMODE_WRITE, type IovIter, KFile, type KFileOps } from "../fs/file.js";
 import { CAP_FOWNER, generic_permission, MAY_READ, MAY_WRITE } from "../fs/permission.js";
+import { pipefs, unlink_fifo } from "../fs/pipe.js";
 import type { Kernel, Task } from "../kernel.js";
 import type { Libc } from "../libc.js";
 
@@ -605,6 +606,7 @@ export function sys_unlink(k: Kernel, t: Task, pathPtr: number): number {
       return fs.unlink(path, t.cred);
     if (k.devtmpfs.has(path))
       return t.cred.uid === 0 || t.cred.capable(1) ? k.unlinkDev(path.slice(5)) : EACCES;
+    if (pipefs(k).fifos.has(path)) return unlink_fifo(k, path);
     return ENOENT;
   })();
   k.record(t, "unlink", () => [shown], ret);

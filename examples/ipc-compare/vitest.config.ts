@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // The JSON report feeds the one-line summary that `npm test` prints last (scripts/test-summary.mjs).
+    reporters: ["default", "json"],
+    outputFile: { json: "test-results.json" },
+  },
+});
