@@ -113,4 +113,35 @@ describe("AF_UNIX through system calls", () => {
     p.close(fd);
     expect(k.netlink.sockets().filter((s) => !s.kernel)).toHaveLength(0);
   });
+
+  it("unix_gc: a socket sent over itself and closed is collected at the next release of a unix socket", () => {
+    const k = new Kernel();
+    const p = new Libc(k, k.spawn());
+    const [a, b] = p.socketpair(AF_UNIX, SOCK_DGRAM) as [number, number];
+    // b travels in a message queued on b itself (a's peer): only that message keeps it.
+    expect(p.sendmsg(a, { iov: [enc.encode("x")], control: rightsCmsg([b]) })).toBe(1);
+    p.close(b);
+    expect(k.unix.sockets).toBe(2);
+    expect(k.unix.filesInFlight).toBe(1);
+    // Closing a releases it, and unix_release_sock() runs the collector: b's queue is purged and b goes.
+    p.close(a);
+    expect(k.unix.sockets).toBe(0);
+    expect(k.unix.filesInFlight).toBe(0);
+    // A socket in flight to a receiver a process still holds is not garbage.
+    const [c, d] = p.socketpair(AF_UNIX, SOCK_DGRAM) as [number, number];
+    const [e, f] = p.socketpair(AF_UNIX, SOCK_DGRAM) as [number, number];
+    p.sendmsg(c, { iov: [enc.encode("y")], control: rightsCmsg([e]) }); // e waits in d's queue
+    p.close(e);
+    expect(k.unix.unix_gc()).toBe(0);
+    const r = p.recvmsg(d, 8, MSG_DONTWAIT, 64) as RecvResult;
+    expect(r.cmsgs[0]?.type).toBe(SCM_RIGHTS);
+    for (const fd of [
+      c,
+      d,
+      f,
+      new DataView(r.cmsgs[0]!.data.buffer, r.cmsgs[0]!.data.byteOffset).getInt32(0, true),
+    ])
+      p.close(fd);
+    expect(k.unix.sockets).toBe(0);
+  });
 });

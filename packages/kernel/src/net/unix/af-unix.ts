@@ -422,6 +422,8 @@ export class AfUnix {
   #sockets = 0;
   #skbs = 0;
   #inflight = 0;
+  readonly #all = new Set<UnixSock>();
+  #gcRunning = false;
 
   /**
    * @param kernel - the kernel (its random source for autobind, devtmpfs for names that exist, the fd tables)
@@ -472,7 +474,75 @@ export class AfUnix {
   // unix_create1()
   #create(type: number): UnixSock {
     this.#sockets++;
-    return new UnixSock(type, this.#nextIno(), this.maxDgramQlen);
+    const sk = new UnixSock(type, this.#nextIno(), this.maxDgramQlen);
+    this.#all.add(sk);
+    return sk;
+  }
+
+  /**
+   * `unix_gc()` (net/unix/garbage.c): collects the unix sockets that only messages in flight keep open and that no
+   * process can reach any more — a socket sent over itself, or a ring of sockets each queued in another's receive
+   * queue, all of whose descriptors were closed — by purging their receive queues, which drops the files. A socket
+   * referenced from the queue of a socket still held by a process stays. The kernel runs it from
+   * `unix_release_sock()` while files are in flight; so does the model. Returns how many sockets it collected.
+   */
+  unix_gc(): number {
+    if (this.#inflight === 0 || this.#gcRunning) return 0;
+    const sockOf = (f: OpenFile) => (f.object.kind === "kfile" ? unix_get_socket(f.object.file) : undefined);
+    // What a socket's queue holds in flight (a listener's embryos' queues included: scan_children()).
+    const held = (sk: UnixSock): OpenFile[] => {
+      const out: OpenFile[] = [];
+      for (const skb of sk.queue) {
+        for (const f of skb.fp ?? []) out.push(f);
+        if (sk.state === TCP_LISTEN) for (const e of skb.owner.queue) for (const f of e.fp ?? []) out.push(f);
+      }
+      return out;
+    };
+    const inflight = new Map<UnixSock, { file: OpenFile; refs: number }>();
+    for (const sk of this.#all)
+      for (const f of held(sk)) {
+        const t = sockOf(f);
+        if (t === undefined) continue;
+        const e = inflight.get(t);
+        if (e === undefined) inflight.set(t, { file: f, refs: 1 });
+        else e.refs++;
+      }
+    // Candidates: every reference to the file is in flight (no descriptor, no mapping holds it).
+    const outside = new Map<UnixSock, number>();
+    for (const [sk, e] of inflight) if (e.file.refs === e.refs) outside.set(sk, e.refs);
+    // References from candidates' own queues do not keep anything alive (dec_inflight over the candidates).
+    for (const sk of outside.keys())
+      for (const f of held(sk)) {
+        const t = sockOf(f);
+        if (t !== undefined && outside.has(t)) outside.set(t, outside.get(t)! - 1);
+      }
+    // What is still referenced from outside is alive, and so is everything its queue holds (inc_inflight_move_tail).
+    const alive = new Set([...outside].filter(([, n]) => n > 0).map(([sk]) => sk));
+    const work = [...alive];
+    for (let sk = work.pop(); sk !== undefined; sk = work.pop())
+      for (const f of held(sk)) {
+        const t = sockOf(f);
+        if (t !== undefined && outside.has(t) && !alive.has(t)) {
+          alive.add(t);
+          work.push(t);
+        }
+      }
+    const garbage = [...outside.keys()].filter((sk) => !alive.has(sk));
+    this.#gcRunning = true;
+    try {
+      // The hitlist: every garbage socket's queue, then purged (the files' last references go).
+      const hitlist: UnixSkb[] = [];
+      for (const sk of garbage) {
+        for (const skb of sk.queue.splice(0)) {
+          sk.nrFds -= skb.fp?.length ?? 0;
+          hitlist.push(skb);
+        }
+      }
+      for (const skb of hitlist) this.#freeSkb(skb);
+    } finally {
+      this.#gcRunning = false;
+    }
+    return garbage.length;
   }
 
   // sock_alloc_file(): O_RDWR plus O_NONBLOCK of SOCK_NONBLOCK.
@@ -1499,6 +1569,9 @@ export class AfUnix {
       this.#freeSkb(skb);
     }
     this.#sockets--;
+    this.#all.delete(sk);
+    // unix_release_sock(): while files are in flight, look for cycles nobody can receive any more.
+    if (this.#inflight > 0) this.unix_gc();
   }
 }
 
