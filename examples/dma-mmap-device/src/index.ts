@@ -29,6 +29,10 @@ import {
   PROT_NONE,
   PROT_READ,
   PROT_WRITE,
+  VM_DONTDUMP,
+  VM_DONTEXPAND,
+  VM_IO,
+  VM_PFNMAP,
   type Vma,
 } from "@kbridge/vmm";
 
@@ -351,11 +355,99 @@ export function missingSync(): string[] {
   ];
 }
 
+/**
+ * The article's claims about uaccess and mappings that the model can show directly: the address-space split (M1),
+ * access_ok (M2), the retry loop (M4), the "no page faults" atomic copy (M5), the VMA flags of a device mapping (M8)
+ * and the page rounding of mmap (M13).
+ */
+export function uaccessClaims(): string[] {
+  const k = new Kernel();
+  const p = new Libc(k, k.spawn({ comm: "claims" }));
+  const dev = new Device(k.vmm, "0000:00:06.0");
+  dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
+  const buf = dma_alloc_coherent(dev, 8192, GFP_KERNEL)!;
+  const insmod = new Libc(k, k.spawn({ comm: "insmod" }));
+  let vmaFlags = 0;
+  let major = 0;
+  insmod.init_module({
+    name: "claims",
+    init: () => {
+      const owner = k.modules.find_module("claims") as Module;
+      major = k.chrdevs.register_chrdev(
+        0,
+        "claims",
+        {
+          owner,
+          mmap: (_f: File, vma: Vma) => {
+            const rc = dma_mmap_coherent(dev, vma, buf.cpu_addr, buf.dma_handle, 8192);
+            vmaFlags = vma.vm_flags;
+            return rc;
+          },
+        },
+        owner,
+      );
+      k.mknod("claims", MKDEV(major, 0));
+      return 0;
+    },
+  });
+  const fd = p.open("/dev/claims", O_RDWR) as number;
+  const map = p.mmap(0, 8192, PROT_READ, MAP_SHARED, fd, 0);
+  const out: string[] = [];
+  out.push(
+    `M1  the user part is the low half: the process's mapping is at 0x${map.toString(16)}; the kernel's view of`,
+    `    the same buffer is at 0x${buf.cpu_addr.toString(16)} (the direct map, in the upper canonical half)`,
+  );
+  // M2: access_ok checks the range, not the mapping.
+  const unmapped = 0x10000000;
+  out.push(
+    `M2  access_ok(ptr, size) has no VERIFY_WRITE since 5.0 and checks only the range: an unmapped user address passes (${k.vmm.access_ok(unmapped, 16)}),`,
+    `    a kernel address fails (${k.vmm.access_ok(buf.cpu_addr, 16)})`,
+  );
+  // M4: the article's retry loop.
+  const none = p.mmap(0, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  k.vmm.switch_mm(p.task.mm);
+  const src = new Uint8Array(64);
+  const left = [1, 2, 3].map(() => k.vmm.copy_to_user(none, src, 64));
+  out.push(
+    `M4  "while (copy_to_user(…) > 0);" into a PROT_NONE page: each try returns ${left.join(", ")}, … — it never ends`,
+  );
+  // M5: the atomic copy does not fault pages in.
+  const fresh = p.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  k.vmm.switch_mm(p.task.mm);
+  const atomic = k.vmm.copy_to_user_nofault(fresh, src, 64);
+  const normal = k.vmm.copy_to_user(fresh, src, 64);
+  out.push(
+    `M5  the "no page faults" copy into a page not touched yet: copy_to_user_nofault = ${atomic} (it fails instead of faulting`,
+    `    the page in), copy_to_user = ${normal} (the fault is resolved, demand-zero)`,
+  );
+  const names = [
+    [VM_IO, "VM_IO"],
+    [VM_PFNMAP, "VM_PFNMAP"],
+    [VM_DONTEXPAND, "VM_DONTEXPAND"],
+    [VM_DONTDUMP, "VM_DONTDUMP"],
+  ] as const;
+  out.push(
+    `M8  the driver sets no vm_flags: dma_mmap_coherent → remap_pfn_range sets ${names
+      .filter(([f]) => vmaFlags & f)
+      .map(([, n]) => n)
+      .join(" | ")} itself; caching is the page protection's business`,
+  );
+  const before = k.vmm.phys.stats().usedFrames;
+  const odd = p.mmap(0, 4097, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); // read-only: no merge with a neighbour
+  const vma = p.task.mm.find_vma(odd)!;
+  const allocated = k.vmm.phys.stats().usedFrames - before;
+  out.push(
+    `M13 mmap(4097 bytes) maps ${(vma.vm_end - vma.vm_start) / 4096} pages (the length is rounded up) and allocates ${allocated} frames until they are touched`,
+  );
+  return out;
+}
+
 /** Prints the example. */
 export function runExample(print: (line: string) => void): void {
   print("The source article's DMA + mmap device, as written:");
   for (const l of articleAsWritten()) print(l);
   for (const l of missingSync()) print(l);
+  for (const l of uaccessClaims()) print(l);
   print("");
   print("Done right:");
   for (const l of doneRight()) print(l);

@@ -1,7 +1,7 @@
 // What the example prints: each of the article's mistakes with the errno Linux gives ([6.1] rows M3, M7, M9, M10,
 // M16 reproduced on a real kernel), and the corrected device compared with read() + copy_to_user.
 import { describe, expect, it } from "vitest";
-import { articleAsWritten, doneRight, missingSync } from "../src/index.js";
+import { articleAsWritten, doneRight, missingSync, uaccessClaims } from "../src/index.js";
 
 describe("the article's DMA + mmap device as written", () => {
   const text = articleAsWritten().join("\n");
@@ -64,5 +64,27 @@ describe("syncs where they matter", () => {
     const text = missingSync().join("\n");
     expect(text).toContain("the process reads 0x11;");
     expect(text).toContain("the next frame arrives as written: 0xa2 (0xa2)");
+  });
+});
+
+describe("the article's uaccess and mapping claims", () => {
+  const text = uaccessClaims().join("\n");
+
+  it("M1, M2: the user half is low; access_ok checks the range only", () => {
+    expect(text).toMatch(
+      /mapping is at 0x7f[0-9a-f]+; the kernel's view of\n {4}the same buffer is at 0xffff888/,
+    );
+    expect(text).toContain("an unmapped user address passes (true),\n    a kernel address fails (false)");
+  });
+
+  it("M4, M5: the retry loop never ends; the atomic copy fails where copy_to_user faults the page in", () => {
+    expect(text).toContain("each try returns 64, 64, 64, … — it never ends");
+    expect(text).toContain("copy_to_user_nofault = -14");
+    expect(text).toContain("copy_to_user = 0 (the fault is resolved, demand-zero)");
+  });
+
+  it("M8, M13: remap_pfn_range sets the VMA flags; mmap rounds the length and allocates lazily", () => {
+    expect(text).toContain("sets VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP itself");
+    expect(text).toContain("mmap(4097 bytes) maps 2 pages (the length is rounded up) and allocates 0 frames");
   });
 });

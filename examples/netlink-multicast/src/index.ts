@@ -183,6 +183,64 @@ export function articleAsWritten(): string[] {
   return out;
 }
 
+/**
+ * The article's other netlink claims, shown on the model: the "no intermediate buffer" and "16 MB sysctl" of its
+ * table (N10), batching with nlmsg_append (N11), and nl_groups as a group number (M22).
+ */
+export function netlinkClaims(): string[] {
+  const out: string[] = [];
+  const k = new Kernel();
+  const sk = k.netlink.netlink_kernel_create(FREE_PROTO, { flags: NL_CFG_F_NONROOT_RECV }) as NetlinkSock;
+  const user = new Libc(k, k.spawn({ comm: "listener", uid: 1000 }));
+  const fd = user.socket(AF_NETLINK, SOCK_RAW, FREE_PROTO);
+  user.bind(fd, { nl_groups: 1 });
+  const rx = k.netlink.sockets().find((s) => !s.kernel)!;
+  const put = (skb: ReturnType<typeof k.netlink.nlmsg_new>, text: string) => {
+    const b = utf8Encode(`${text}\0`);
+    const nlh = nlmsgPut(skb, 0, 0, 0x10, b.length, 0)!;
+    skb.buffer.set(b, nlh + 16);
+    nlmsgEnd(skb, nlh);
+  };
+  const one = k.netlink.nlmsg_new(32);
+  put(one, "event 1");
+  k.netlink.nlmsg_multicast(sk, one, 0, 1);
+  out.push(
+    `N10 "1 copy, no intermediate buffer": the message waits as an skb in the listener's queue, charged to its receive`,
+    `    buffer (rmem ${rx.rmem} of ${rx.rcvbuf}) until recvmsg copies it; no "net.core.netlink_max_skb_len" exists —`,
+  );
+  const big = user.socket(AF_NETLINK, SOCK_RAW, FREE_PROTO);
+  const sent = user.sendto(big, new Uint8Array(212961), 0x40, {});
+  out.push(
+    `    a user send is bounded by sk_sndbuf − 32: sendto(212961 bytes) = ${sent} ${sent === -1 ? strerror(user.errno) : ""}`,
+  );
+  const r1 = user.recvmsg(fd, 4096, MSG_DONTWAIT) as RecvResult;
+  // N11: two messages put into one skb: one datagram, one recvmsg.
+  const batch = k.netlink.nlmsg_new(64);
+  put(batch, "event 2");
+  put(batch, "event 3");
+  k.netlink.nlmsg_multicast(sk, batch, 0, 1);
+  const r2 = user.recvmsg(fd, 4096, MSG_DONTWAIT) as RecvResult;
+  out.push(
+    `N11 batching is nlmsg_put twice into one skb (nlmsg_append only grows the current message): one recvmsg returns`,
+    `    ${r2.ret} bytes holding ${parseDatagram(r2.data).length} messages, against ${r1.ret} bytes and 1 message before`,
+  );
+  // M22: nl_groups is a mask.
+  const other = user.socket(AF_NETLINK, SOCK_RAW, FREE_PROTO);
+  user.bind(other, { nl_groups: 5 }); // meant "group 5", means groups 1 and 3
+  out.push(
+    `M22 nl_groups is a bit mask: bind(nl_groups = 5) joins groups ${[1, 2, 3, 4, 5].filter((g) => sockOf(user, other).inGroup(g)).join(" and ")},`,
+    `    not group 5; for group N use 1 << (N − 1), or setsockopt(NETLINK_ADD_MEMBERSHIP, N) above 32`,
+  );
+  return out;
+}
+
+// The kernel's socket behind a process's descriptor (what /proc/net/netlink would show).
+function sockOf(libc: Libc, fd: number): NetlinkSock {
+  const o = libc.task.fds[fd]!.object;
+  if (o.kind !== "netlink") throw new Error("not a netlink socket");
+  return o.sock;
+}
+
 /** The corrected case: a free protocol, NONROOT_RECV, a real message type, strlen + 1, nlmsg_multicast, -ESRCH as success. */
 export function doneRight(): string[] {
   const out: string[] = [];
@@ -249,6 +307,7 @@ export function doneRight(): string[] {
 export function runExample(print: (line: string) => void): void {
   print("The source article's netlink case, as written:");
   for (const l of articleAsWritten()) print(l);
+  for (const l of netlinkClaims()) print(l);
   print("");
   print("Done right:");
   for (const l of doneRight()) print(l);

@@ -1,7 +1,7 @@
 // What the example prints: the errno of each of the article's mistakes as Linux gives it (rows N1–N9 of the
 // review; N1, N2, N3, N6, N7, N8 were reproduced on a real 6.1 kernel), and the corrected case working.
 import { describe, expect, it } from "vitest";
-import { articleAsWritten, doneRight } from "../src/index.js";
+import { articleAsWritten, doneRight, netlinkClaims } from "../src/index.js";
 
 describe("the article's netlink case as written", () => {
   const text = articleAsWritten().join("\n");
@@ -48,5 +48,19 @@ describe("the case done right", () => {
     expect(text).toContain('"Device status changed: online" from (portid 0, groups 0x1), PKTINFO group 1');
     expect(text).toContain("bind(0, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000001}, 12) = 0");
     expect(text).toContain("rmmod: delete_module = 0; skbs alive: 0; netlink sockets left: 0");
+  });
+});
+
+describe("the article's other netlink claims", () => {
+  const text = netlinkClaims().join("\n");
+
+  it("N10: the skb waits in the queue (rmem 832); the send limit is sk_sndbuf − 32 (EMSGSIZE), no sysctl", () => {
+    expect(text).toContain("(rmem 832 of 212992)");
+    expect(text).toContain("sendto(212961 bytes) = -1 Message too long");
+  });
+
+  it("N11: two messages in one skb arrive in one recvmsg; M22: nl_groups 5 is groups 1 and 3", () => {
+    expect(text).toContain("48 bytes holding 2 messages, against 24 bytes and 1 message before");
+    expect(text).toContain("bind(nl_groups = 5) joins groups 1 and 3,");
   });
 });
