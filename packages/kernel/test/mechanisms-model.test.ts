@@ -2,7 +2,9 @@
 // pipes, unix socket pairs (passing descriptors with SCM_RIGHTS), netlink sockets, shared memory with futexes and
 // /proc files, in random order. At the end, after every process exits, nothing is left: no pipe page, no skb, no
 // file in flight, no socket, no shared-memory page, no futex waiter, no module reference, and every frame is free.
-import { O_RDONLY, O_RDWR } from "@kbridge/chrdev";
+import { type File, type Module, O_RDONLY, O_RDWR } from "@kbridge/chrdev";
+import { MKDEV } from "@kbridge/uapi";
+import { GFP_KERNEL, MAP_SHARED, PROT_READ, type Vma } from "@kbridge/vmm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -86,6 +88,31 @@ const stats = { moved: 0, passed: 0, sleeps: 0 };
 function run(ops: Op[]): void {
   const k = new Kernel();
   const framesAtBoot = k.vmm.phys.stats().usedFrames;
+  // A module with a character device the processes open (and map): its references must all come back.
+  const insmod = new Libc(k, k.spawn({ comm: "insmod" }));
+  const page = k.vmm.phys.alloc_pages(GFP_KERNEL, 0);
+  let major = 0;
+  expect(
+    insmod.init_module({
+      name: "rnd",
+      init: () => {
+        const owner = k.modules.find_module("rnd") as Module;
+        major = k.chrdevs.register_chrdev(
+          0,
+          "rnd",
+          { owner, mmap: (_f: File, vma: Vma) => vma.vm_mm.remap_pfn_range(vma, vma.vm_start, page, 4096) },
+          owner,
+        );
+        k.mknod("rnd", MKDEV(major, 0));
+        return 0;
+      },
+      exit: () => {
+        k.chrdevs.unregister_chrdev(major, "rnd");
+        k.unlinkDev("rnd");
+        k.vmm.phys.__free_pages(page, 0);
+      },
+    }),
+  ).toBe(0);
   const procs: Libc[] = [new Libc(k, k.spawn()), new Libc(k, k.spawn({ uid: 1000 }))];
   const maps = new Map<Libc, number>(); // a process's shared mapping (futex word at +4096)
   const pick = (i: number) => procs[i % procs.length];
@@ -128,7 +155,10 @@ function run(ops: Op[]): void {
         break;
       }
       case "proc":
-        p.open(o.kind % 2 ? "/proc/self/maps" : "/proc/devices", O_RDONLY);
+        if (o.kind === 3) {
+          const d = p.open("/dev/rnd", O_RDWR) as number;
+          if (d >= 0) p.mmap(0, 4096, PROT_READ, MAP_SHARED, d);
+        } else p.open(o.kind % 2 ? "/proc/self/maps" : "/proc/devices", O_RDONLY);
         break;
       case "write": {
         const r = p.write(o.fd, new Uint8Array(o.n).fill(o.n & 0xff));
@@ -176,6 +206,7 @@ function run(ops: Op[]): void {
     }
   }
   for (const p of [...procs]) k.exit(p.task, 0);
+  k.exit(insmod.task, 0);
   expect(k.tasks.size).toBe(0);
   // A socket sent over itself (or a ring of them) is collected by the next unix_gc() — which the kernel runs at the
   // next release of any unix socket — not when its last descriptor closes.
@@ -188,6 +219,8 @@ function run(ops: Op[]): void {
   expect(k.netlink.sockets().filter((s) => !s.kernel)).toEqual([]);
   expect(futexWaiters(k)).toBe(0);
   // The shared-memory objects keep their names (and pages) until unlinked, as on tmpfs.
+  // Every open and mapping of the device is gone with its process: the module unloads.
+  expect(k.modules.delete_module("rnd")).toBe(0);
   const root = k.spawn();
   for (const name of k.shm.names()) expect(k.shm.unlink(`/dev/shm/${name}`, root.cred)).toBe(0);
   k.exit(root, 0);
