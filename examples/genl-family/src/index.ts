@@ -205,6 +205,8 @@ export function genlFamilyLines(): string[] {
   })[0]!;
   out.push(
     `sensorctl (uid 1000): CTRL_CMD_GETFAMILY "kb_sensor" → family id ${id}, group "${group.name}" = ${group.id}`,
+    `  (M21: ids and group ids are handed out at registration, so families never collide — the article's claim that`,
+    "   NETLINK_GENERIC causes conflicts is backwards; it is private protocol numbers, 23–31 in all, that collide)",
   );
 
   const show = (what: string, m: NlMessage) => {
