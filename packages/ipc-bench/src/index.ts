@@ -1,0 +1,8 @@
+/**
+ * The benchmark kit for kernel↔user communication: statistics of samples (quantiles, confidence intervals,
+ * comparison of runs), with scenarios on the simulated kernel and on the host to come.
+ *
+ * @packageDocumentation
+ */
+
+export { type Comparison, compare, quantile, type Summary, summarize, tCritical95 } from "./stats.js";

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // The JSON report feeds the one-line summary that `npm test` prints last (scripts/test-summary.mjs).
+    reporters: ["default", "json"],
+    outputFile: { json: "test-results.json" },
+    // CI has 2 cores and turbo runs packages side by side.
+    maxWorkers: 2,
+  },
+});
