@@ -5,4 +5,14 @@
  * @packageDocumentation
  */
 
+export {
+  MECHANISMS,
+  type Mechanism,
+  type ModelResult,
+  PATTERNS,
+  type Pattern,
+  runModel,
+  type Scenario,
+  supported,
+} from "./model.js";
 export { type Comparison, compare, quantile, type Summary, summarize, tCritical95 } from "./stats.js";

@@ -242,6 +242,8 @@ export class Kernel {
   readonly trace: TraceEntry[] = [];
   /** How many trace entries are kept (the oldest go first); 0 turns tracing off. */
   traceLimit: number;
+  /** System calls made since boot (each a user→kernel→user crossing), traced or not. */
+  syscallCount = 0;
   #nextPid: number;
   #ino = 4000;
 
@@ -441,6 +443,7 @@ export class Kernel {
 
   /** @internal appends a trace line */
   record(task: Task, name: string, args: () => readonly string[], ret: number, hexRet = false): void {
+    this.syscallCount++;
     if (this.traceLimit === 0) return;
     // The oldest eighth goes at once, so trimming costs O(1) per call on average.
     if (this.trace.length >= this.traceLimit)

@@ -1,0 +1,59 @@
+// Every scenario the model supports runs with a tiny count, delivers intact, and costs what the mechanism implies.
+import { describe, expect, it } from "vitest";
+import { MECHANISMS, PATTERNS, runModel, type Scenario, supported } from "../src/index.js";
+
+const all: Scenario[] = MECHANISMS.flatMap((mechanism) =>
+  PATTERNS.flatMap((pattern) =>
+    [64, 4000].map((size) => ({
+      mechanism,
+      pattern,
+      size,
+      count: 3,
+      receivers: pattern === "fan-out" ? 4 : 1,
+    })),
+  ),
+).filter((s) => supported(s) === undefined);
+
+describe("the model back end", () => {
+  it("runs every supported scenario intact", () => {
+    expect(all.length).toBeGreaterThan(20);
+    for (const s of all) {
+      const r = runModel(s);
+      expect(r.intact, `${s.mechanism} ${s.pattern} ${s.size}`).toBe(true);
+      expect(r.wallNs).toBeGreaterThan(0);
+    }
+  });
+
+  it("counts what each mechanism implies, per message", () => {
+    const one = (mechanism: Scenario["mechanism"], pattern: Scenario["pattern"] = "one-way", receivers = 1) =>
+      runModel({ mechanism, pattern, size: 4000, count: 5, receivers });
+    expect(one("pipe")).toMatchObject({ syscalls: 2, copies: 2, bytesCopied: 8000 });
+    expect(one("pipe", "ping-pong")).toMatchObject({ syscalls: 4, copies: 4 });
+    expect(one("unix-stream")).toMatchObject({ syscalls: 2, copies: 2 });
+    expect(one("netlink")).toMatchObject({ syscalls: 2, copies: 2, bytesCopied: 8012 });
+    expect(one("netlink-multicast", "fan-out", 8)).toMatchObject({ syscalls: 8, copies: 8 });
+    expect(one("read")).toMatchObject({ syscalls: 1, copies: 1 });
+    expect(one("ioctl")).toMatchObject({ syscalls: 1, copies: 1 });
+    expect(one("mmap")).toMatchObject({ syscalls: 0, copies: 0, bytesCopied: 0 });
+    expect(one("shm-futex")).toMatchObject({ syscalls: 2, copies: 0 });
+    expect(one("sysfs")).toMatchObject({ syscalls: 3, copies: 1 });
+  });
+
+  it("4 MiB bulk transfers: a pipe moves it in 64 KiB gulps (2 copies), mmap copies nothing", () => {
+    const pipe = runModel({ mechanism: "pipe", pattern: "one-way", size: 4 << 20, count: 1 });
+    expect(pipe).toMatchObject({ intact: true, copies: 2, syscalls: 128 });
+    const mmap = runModel({ mechanism: "mmap", pattern: "one-way", size: 4 << 20, count: 1 });
+    expect(mmap).toMatchObject({ intact: true, copies: 0, syscalls: 0 });
+  });
+
+  it("refuses what a mechanism cannot do, and bad scenarios", () => {
+    expect(supported({ mechanism: "mmap", pattern: "ping-pong", size: 64, count: 1 })).toMatch(/no way back/);
+    expect(() => runModel({ mechanism: "sysfs", pattern: "one-way", size: 5000, count: 1 })).toThrow(
+      /at most 4095/,
+    );
+    expect(() => runModel({ mechanism: "pipe", pattern: "one-way", size: 0, count: 1 })).toThrow(/size 0/);
+    expect(() => runModel({ mechanism: "pigeon" as "pipe", pattern: "one-way", size: 1, count: 1 })).toThrow(
+      /pigeon/,
+    );
+  });
+});
