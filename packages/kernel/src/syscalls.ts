@@ -10,11 +10,11 @@ import { type Addr, get16, get32, KernelError, put32, utf8Decode } from "@kbridg
 import { MAP_ANONYMOUS } from "@kbridge/vmm";
 import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_MODULE } from "./cred.js";
 import { type FileCaller, FMODE_READ, FMODE_WRITE, type IovIter, type KFile } from "./fs/file.js";
-import { sys_mkfifo, sys_pipe2 } from "./fs/pipe.js";
+import { get_pipe_info, O_DIRECT, sys_mkfifo, sys_pipe2 } from "./fs/pipe.js";
 import { sys_futex } from "./kernel/futex.js";
 import type { Kernel, Task } from "./kernel.js";
 import { OpenFile } from "./kernel.js";
-import { sys_ftruncate, sys_unlink } from "./mm/shmem.js";
+import { ShmOpenFile, sys_ftruncate, sys_unlink } from "./mm/shmem.js";
 import {
   AF_NETLINK,
   MSG_CTRUNC,
@@ -31,7 +31,7 @@ import {
   AF_UNIX,
   fput,
   SCM_MAX_FD,
-  scm_detach_fds,
+  SOCK_SEQPACKET,
   type UnixRecv,
   ucredBytes,
   unix_get_socket,
@@ -104,6 +104,8 @@ const CTL_STACK = 36;
 const OPTMEM_MAX = 128 * 1024;
 const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;
+/** `TCP_ESTABLISHED`: a connected AF_UNIX socket's `sk_state`. */
+const TCP_ESTABLISHED = 1;
 
 const AF_NAMES: Readonly<Record<number, string>> = {
   0: "AF_UNSPEC",
@@ -178,16 +180,51 @@ function msgFlags(f: number): string {
   if (rest) out.push(hex(rest));
   return out.join("|");
 }
+// A socket type as strace shows it: the type, then SOCK_NONBLOCK and SOCK_CLOEXEC.
+function sockType(type: number): string {
+  const extra = [
+    type & SOCK_NONBLOCK ? "SOCK_NONBLOCK" : "",
+    type & SOCK_CLOEXEC ? "SOCK_CLOEXEC" : "",
+  ].filter(Boolean);
+  return [named(SOCK_NAMES, type & 0xf), ...extra].join("|");
+}
+const C_ESCAPES: Readonly<Record<number, string>> = {
+  34: '\\"',
+  92: "\\\\",
+  12: "\\f",
+  10: "\\n",
+  13: "\\r",
+  9: "\\t",
+  11: "\\v",
+};
+// strace's string_quote(): printable ASCII as is, the C escapes, anything else in octal (three digits when a
+// digit 0-7 follows, so the escape cannot run on).
+function quoteBytes(b: Uint8Array): string {
+  let out = '"';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    const esc = C_ESCAPES[c];
+    if (esc !== undefined) out += esc;
+    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
+    else {
+      const next = b[i + 1];
+      const full = next !== undefined && next >= 0x30 && next <= 0x37;
+      out += `\\${full ? c.toString(8).padStart(3, "0") : c.toString(8)}`;
+    }
+  }
+  return `${out}"`;
+}
 function fmtSockaddr(a: Uint8Array, len: number): string {
   if (len < 2) return "{}";
   const fam = get16(a, 0, true);
   if (fam === AF_UNIX) {
     if (len <= 2) return "{sa_family=AF_UNIX}";
-    const path = a.subarray(2, len);
-    // An abstract name starts with a NUL; strace prints it with a leading @.
-    if (path[0] === 0) return `{sa_family=AF_UNIX, sun_path=@"${utf8Decode(path, 1, path.length)}"}`;
+    // print_sockaddr_data_un(): at most sizeof(struct sockaddr_un) bytes; a path ends at its NUL, an abstract
+    // name (leading NUL, shown as @) is all of its bytes, NULs included.
+    const path = a.subarray(2, Math.min(len, 110));
+    if (path[0] === 0) return `{sa_family=AF_UNIX, sun_path=@${quoteBytes(path.subarray(1))}}`;
     const nul = path.indexOf(0);
-    return `{sa_family=AF_UNIX, sun_path="${utf8Decode(path, 0, nul < 0 ? path.length : nul)}"}`;
+    return `{sa_family=AF_UNIX, sun_path=${quoteBytes(path.subarray(0, nul < 0 ? path.length : nul))}}`;
   }
   if (fam !== AF_NETLINK || len < 12) return `{sa_family=${named(AF_NAMES, fam)}}`;
   return `{sa_family=AF_NETLINK, nl_pid=${get32(a, 4, true)}, nl_groups=${get32(a, 8, true).toString(16).padStart(8, "0")}}`;
@@ -332,6 +369,13 @@ export class Syscalls {
     return { tgid: t.tgid, pid: t.pid, cred: t.cred, sleepingOn: t.sleepingOn };
   }
 
+  // get_unused_fd_flags(): the lowest descriptor from `from` on that is free (installFd takes the lowest).
+  #freeFd(t: Task, from: number): number {
+    let fd = from;
+    while (t.fds[fd] !== undefined) fd++;
+    return fd;
+  }
+
   // The AF_UNIX socket behind descriptor `fd`, if it is one.
   #unixOf(t: Task, fd: number): KFile | undefined {
     const o = t.fds[fd]?.object;
@@ -423,13 +467,8 @@ export class Syscalls {
     this.#enter(t, "socket");
     this.#ints("socket", { domain, type, protocol });
     const args = () => {
-      const extra = [
-        type & SOCK_NONBLOCK ? "SOCK_NONBLOCK" : "",
-        type & SOCK_CLOEXEC ? "SOCK_CLOEXEC" : "",
-      ].filter(Boolean);
-      const ty = [named(SOCK_NAMES, type & 0xf), ...extra].join("|");
       const proto = domain === AF_NETLINK ? named(NETLINK_NAMES, protocol) : String(protocol);
-      return [named(AF_NAMES, domain), ty, proto];
+      return [named(AF_NAMES, domain), sockType(type), proto];
     };
     const ret = ((): number => {
       const flags = type & ~0xf;
@@ -512,31 +551,38 @@ export class Syscalls {
     const ret = ((): number => {
       const flags = type & ~0xf;
       if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return EINVAL;
+      // __sys_socketpair() reserves both descriptors (get_unused_fd_flags) and put_user()s them into sv before
+      // sock_create(): a fault is EFAULT whatever the family, and sv holds the numbers even when the creation
+      // fails after (put_unused_fd gives them back).
+      const a = this.#freeFd(t, 0);
+      const b = this.#freeFd(t, a + 1);
+      const sv = Number(svPtr);
+      if (this.#putInt(sv, a) !== 0 || this.#putInt(sv + 4, b) !== 0) return EFAULT;
+      // __sock_create()
       if (domain < 0 || domain >= 46) return EAFNOSUPPORT;
       if ((type & 0xf) >= SOCK_MAX) return EINVAL;
-      if (domain === AF_NETLINK) return EOPNOTSUPP; // netlink_ops.socketpair = sock_no_socketpair
+      if (domain === AF_NETLINK) {
+        // netlink_create() runs (its type and protocol checks), then netlink_ops.socketpair is
+        // sock_no_socketpair: EOPNOTSUPP, and sock_release() of both.
+        const sk = this.#k.netlink.socket(type & 0xf, protocol, t.caller);
+        if (typeof sk === "number") return sk;
+        this.#k.netlink.release(sk);
+        return EOPNOTSUPP;
+      }
       if (domain !== AF_UNIX) return EAFNOSUPPORT;
       const pair = this.#k.unix.socketpair(type & 0xf, protocol, this.fileCaller(t), flags & SOCK_NONBLOCK);
       if (typeof pair === "number") return pair;
+      // fd_install() of both at the reserved numbers (the lowest free ones, as installFile picks them).
       const cloexec = (flags & SOCK_CLOEXEC) !== 0;
-      const a = this.#k.installFile(t, pair[0], cloexec);
-      const b = this.#k.installFile(t, pair[1], cloexec);
-      const sv = new Uint8Array(8);
-      put32(sv, 0, a, true);
-      put32(sv, 4, b, true);
-      // __sys_socketpair(): a fault writing sv closes both again.
-      if (this.#copyOut(Number(svPtr), sv) !== 0) {
-        this.#k.closeFd(t, a);
-        this.#k.closeFd(t, b);
-        return EFAULT;
-      }
+      this.#k.installFile(t, pair[0], cloexec);
+      this.#k.installFile(t, pair[1], cloexec);
       shown = `[${a}, ${b}]`;
       return 0;
     })();
     return this.#done(
       t,
       "socketpair",
-      () => [named(AF_NAMES, domain), named(SOCK_NAMES, type & 0xf), String(protocol), shown],
+      () => [named(AF_NAMES, domain), sockType(type), String(protocol), shown],
       ret,
     ) as number;
   }
@@ -562,6 +608,9 @@ export class Syscalls {
     this.#enter(t, "accept4");
     this.#ints("accept4", { fd, flags });
     const ret = ((): number | Promise<number> => {
+      // __sys_accept4(): the descriptor first (EBADF), then __sys_accept4_file()'s flags (EINVAL), then
+      // do_accept()'s sock_from_file() (ENOTSOCK); netlink_ops.accept is sock_no_accept (EOPNOTSUPP).
+      if (t.fds[fd] === undefined) return EBADF;
       if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) return EINVAL;
       const ux = this.#unixOf(t, fd);
       if (ux === undefined) {
@@ -626,13 +675,17 @@ export class Syscalls {
     this.#enter(t, op);
     this.#int(op, "fd", fd);
     let shown = hex(Number(uaddr));
+    let shownLen = "[12]";
     const ret = ((): number => {
       const ux = this.#unixOf(t, fd);
       if (ux !== undefined) {
         const a = this.#k.unix.getname(ux, op === "getpeername");
         if (typeof a === "number") return a;
         const r = this.#addrOut(a, Number(uaddr), Number(ulen));
-        if (r === 0) shown = fmtSockaddr(a, a.length);
+        if (r === 0) {
+          shown = fmtSockaddr(a, a.length);
+          shownLen = `[${a.length}]`;
+        }
         return r;
       }
       const sk = this.#sock(t, fd);
@@ -642,7 +695,7 @@ export class Syscalls {
       if (r === 0) shown = fmtSockaddr(a, 12);
       return r;
     })();
-    return this.#done(t, op, () => [String(fd), shown, "[12]"], ret) as number;
+    return this.#done(t, op, () => [String(fd), shown, shownLen], ret) as number;
   }
 
   /** `getsockname(fd, addr, addrlen*)`. */
@@ -664,7 +717,9 @@ export class Syscalls {
       const ux = this.#unixOf(t, fd);
       if (ux !== undefined) {
         if (optlen < 0) return EINVAL;
-        if (level === SOL_SOCKET && optlen < 4) return EINVAL;
+        // do_sock_setsockopt(): AF_UNIX has no ->setsockopt, so another level is EOPNOTSUPP before optval is read.
+        if (level !== SOL_SOCKET) return this.#k.unix.setsockopt(ux, level, optname, 0, optlen);
+        if (optlen < 4) return EINVAL;
         let v = 0;
         if (optlen >= 4) {
           const got = this.#getInt(Number(optval));
@@ -712,6 +767,9 @@ export class Syscalls {
     const ret = ((): number => {
       const ux = this.#unixOf(t, fd);
       if (ux !== undefined) {
+        // do_sock_getsockopt(): AF_UNIX has no ->getsockopt, so another level is EOPNOTSUPP; the optlen the
+        // kernel reads beforehand (max_optlen, for BPF) does not fail the call.
+        if (level !== SOL_SOCKET) return this.#k.unix.getsockopt(ux, level, optname, 0) as number;
         const len = this.#getInt(Number(optlenPtr));
         if (len === undefined) return EFAULT;
         const r = this.#k.unix.getsockopt(ux, level, optname, len);
@@ -852,7 +910,11 @@ export class Syscalls {
       for (const f of rights) fput(this.#k, f);
       return e;
     };
-    if (ctl !== undefined) {
+    // unix_seqpacket_sendmsg(): sock_error() and the ENOTCONN check come before unix_dgram_sendmsg()'s
+    // scm_send(); af_unix reports them (and clears the error) when handed the message without its control data.
+    const sk = unix_get_socket(ux)!;
+    const seqpacketFails = sk.type === SOCK_SEQPACKET && (sk.err !== 0 || sk.state !== TCP_ESTABLISHED);
+    if (ctl !== undefined && !seqpacketFails) {
       const dv = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
       let off = 0;
       while (off + 16 <= ctl.length) {
@@ -862,8 +924,9 @@ export class Syscalls {
         const type = dv.getInt32(off + 12, true);
         if (level === SOL_SOCKET) {
           if (type === SCM_RIGHTS) {
+            // scm_fp_copy(): a message without a whole descriptor is no error (it adds nothing).
             const num = Math.floor((Number(len) - 16) / 4);
-            if (num <= 0 || rights.length + num > SCM_MAX_FD) return undo(EINVAL);
+            if (rights.length + num > SCM_MAX_FD) return undo(EINVAL);
             for (let i = 0; i < num; i++) {
               const f = t.fds[dv.getInt32(off + 16 + i * 4, true)];
               if (f === undefined) return undo(EBADF);
@@ -1054,7 +1117,7 @@ export class Syscalls {
       let room = ctllen;
       if (cp === 0) {
         if (r.passcred || r.rights.length > 0) outFlags |= MSG_CTRUNC;
-        if (r.rights.length > 0) scm_detach_fds(this.#k, t, r.rights, 0, false);
+        for (const f of r.rights) fput(this.#k, f);
         return after(r, outFlags, 0);
       }
       if (r.passcred) {
@@ -1077,17 +1140,53 @@ export class Syscalls {
         }
       }
       if (r.rights.length > 0) {
-        const d = scm_detach_fds(this.#k, t, r.rights, room, (flags & MSG_CMSG_CLOEXEC) !== 0);
-        if (d.cmsg !== undefined && this.#copyOut(cp, d.cmsg) === 0) {
-          cp += d.used;
-          room -= d.used;
-        }
+        const d = this.#detachFds(t, r.rights, cp, room, (flags & MSG_CMSG_CLOEXEC) !== 0);
+        cp += d.used;
+        room -= d.used;
         if (d.truncated) outFlags |= MSG_CTRUNC;
       }
       return after(r, outFlags, ctllen - room);
     };
     const r = this.#k.unix.recvmsg(ux, this.#iterv(t, iovs), fl, this.fileCaller(t));
-    return r instanceof Promise ? r.then((v) => (t.exited ? EINTR : finish(v))) : finish(r);
+    if (!(r instanceof Promise)) return finish(r);
+    return r.then((v) => {
+      if (!t.exited) return finish(v);
+      // The task died while the message was taken: the files it carried are dropped, not leaked.
+      for (const f of v.rights) fput(this.#k, f);
+      return EINTR;
+    });
+  }
+
+  // scm_detach_fds(): for each file that fits in the control buffer, a descriptor is reserved and put_user()d
+  // into the SCM_RIGHTS data (receive_fd()); it is installed only when that store succeeds, and the first fault
+  // ends the loop. The header (cmsg_level, cmsg_type, then cmsg_len) follows when at least one went; the
+  // control pointer moves only if the header was stored. Files not installed are dropped (__scm_destroy), and
+  // MSG_CTRUNC says some did not arrive.
+  #detachFds(
+    t: Task,
+    files: readonly OpenFile[],
+    cp: number,
+    room: number,
+    cloexec: boolean,
+  ): { used: number; truncated: boolean } {
+    const fdmax = Math.min(room <= 16 ? 0 : Math.floor((room - 16) / 4), files.length);
+    let i = 0;
+    for (; i < fdmax; i++) {
+      if (this.#putInt(cp + 16 + 4 * i, this.#freeFd(t, 0)) !== 0) break;
+      const fd = this.#k.installFd(t, files[i]!);
+      if (cloexec) t.cloexec.add(fd);
+    }
+    let used = 0;
+    if (i > 0) {
+      const vmm = this.#k.vmm;
+      const err =
+        vmm.put_user(cp + 8, SOL_SOCKET, 4) ||
+        vmm.put_user(cp + 12, SCM_RIGHTS, 4) ||
+        vmm.put_user(cp, 16 + 4 * i, 8);
+      if (!err) used = Math.min(16 + ((4 * i + 7) & ~7), room);
+    }
+    for (let j = i; j < files.length; j++) fput(this.#k, files[j]!);
+    return { used, truncated: i < files.length || (files.length > 0 && fdmax <= 0) };
   }
 
   #recvCommon(
@@ -1219,16 +1318,21 @@ export class Syscalls {
     this.#enter(t, "recvfrom");
     this.#ints("recvfrom", { fd, len, flags });
     let shownAddr = Number(uaddr) === 0 ? "NULL" : hex(Number(uaddr));
+    let shownLen = Number(ulen) === 0 ? "NULL" : "[12]";
     const ret = ((): number | Promise<number> => {
       const n = ubufLen(len);
       if (!this.#k.vmm.access_ok(Number(buf), n)) return EFAULT;
       const ux = this.#unixOf(t, fd);
       if (ux !== undefined) {
         return this.#unixRecv(t, ux, [{ base: Number(buf), len: n }], flags, 0, 0, (r) => {
-          if (Number(uaddr) !== 0 && r.name !== undefined) {
-            const e = this.#addrOut(r.name, Number(uaddr), Number(ulen));
+          // __sys_recvfrom(): with an address buffer, move_addr_to_user() runs whatever msg_namelen is — 0 when
+          // the sender is unbound, so *addrlen becomes 0 (and an unreadable addrlen is EFAULT).
+          if (Number(uaddr) !== 0) {
+            const a = r.name ?? new Uint8Array(0);
+            const e = this.#addrOut(a, Number(uaddr), Number(ulen));
             if (e) return e;
-            shownAddr = fmtSockaddr(r.name, r.name.length);
+            shownAddr = r.name === undefined ? "NULL" : fmtSockaddr(r.name, r.name.length);
+            shownLen = `[${a.length}]`;
           }
           return r.result;
         });
@@ -1248,14 +1352,7 @@ export class Syscalls {
     return this.#done(
       t,
       "recvfrom",
-      () => [
-        String(fd),
-        hex(Number(buf)),
-        String(len),
-        msgFlags(flags),
-        shownAddr,
-        Number(ulen) === 0 ? "NULL" : "[12]",
-      ],
+      () => [String(fd), hex(Number(buf)), String(len), msgFlags(flags), shownAddr, shownLen],
       ret,
     );
   }
@@ -1554,12 +1651,20 @@ export class Syscalls {
           return 0;
         case F_GETFL: {
           const kf = f.object.kind === "kfile" ? f.object.file : undefined;
+          // sock_alloc_file() opens a socket O_RDWR.
+          if (f.object.kind === "netlink") return f.flags | 2;
           const acc = kf === undefined ? 0 : (kf.mode & 3) === 3 ? 2 : kf.mode & FMODE_WRITE ? 1 : 0;
           return (kf?.flags ?? f.flags) | acc;
         }
         case F_SETFL: {
-          // setfl(): only O_APPEND, O_NONBLOCK, O_NDELAY, O_DIRECT, O_NOATIME and FASYNC change.
-          const settable = 0o2000 | O_NONBLOCK;
+          // setfl(): only O_APPEND, O_NONBLOCK, O_NDELAY, O_DIRECT, O_NOATIME and FASYNC change. O_DIRECT is
+          // EINVAL unless the file is a FIFO (a pipe's packet mode) or has FMODE_CAN_ODIRECT (tmpfs:
+          // shmem_file_open); sockets and character devices have neither.
+          const kf = f.object.kind === "kfile" ? f.object.file : undefined;
+          const canDirect =
+            kf !== undefined && (get_pipe_info(kf) !== undefined || kf.private instanceof ShmOpenFile);
+          if (arg & O_DIRECT && !canDirect) return EINVAL;
+          const settable = 0o2000 | O_NONBLOCK | O_DIRECT;
           f.flags = (f.flags & ~settable) | (arg & settable);
           if (f.object.kind === "kfile")
             f.object.file.flags = (f.object.file.flags & ~settable) | (arg & settable);
