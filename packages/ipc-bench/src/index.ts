@@ -15,4 +15,15 @@ export {
   type Scenario,
   supported,
 } from "./model.js";
+export {
+  type Change,
+  compareReports,
+  type MachineInfo,
+  makeReport,
+  REPORT_SCHEMA,
+  type Report,
+  toMarkdown,
+  toSvg,
+  validateReport,
+} from "./report.js";
 export { type Comparison, compare, quantile, type Summary, summarize, tCritical95 } from "./stats.js";

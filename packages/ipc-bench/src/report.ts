@@ -1,0 +1,294 @@
+// Reports of a benchmark run: a JSON document (with the machine it ran on) that a JSON Schema describes, the same as
+// Markdown tables, an SVG plot of cost against message size with one line per mechanism, and the comparison of two
+// runs that flags regressions.
+
+import { KernelError } from "@kbridge/uapi";
+import type { ModelResult } from "./model.js";
+
+/** The machine a run was measured on. */
+export interface MachineInfo {
+  /** The CPU model. */
+  readonly cpu: string;
+  /** Logical CPUs. */
+  readonly cores: number;
+  /** The kernel release (`uname -r`), or the runtime's platform where there is none. */
+  readonly kernel: string;
+  /** The JavaScript runtime and version (`node v20.20.2`). */
+  readonly runtime: string;
+}
+
+/** A run as JSON: what was measured, where, and the results. */
+export interface Report {
+  /** The format version (1). */
+  readonly version: 1;
+  /** The back end: `model` (the simulated kernel) or `host`. */
+  readonly backend: "model" | "host";
+  /** When the run ended (ISO 8601). */
+  readonly date: string;
+  /** The machine. */
+  readonly machine: MachineInfo;
+  /** One entry per scenario. */
+  readonly results: readonly ModelResult[];
+}
+
+/** The JSON Schema (draft 2020-12) of a {@link Report}. */
+export const REPORT_SCHEMA = Object.freeze({
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  title: "kbridge ipc-bench report",
+  type: "object",
+  required: ["version", "backend", "date", "machine", "results"],
+  properties: {
+    version: { enum: [1] },
+    backend: { enum: ["model", "host"] },
+    date: { type: "string" },
+    machine: {
+      type: "object",
+      required: ["cpu", "cores", "kernel", "runtime"],
+      properties: {
+        cpu: { type: "string" },
+        cores: { type: "integer", minimum: 1 },
+        kernel: { type: "string" },
+        runtime: { type: "string" },
+      },
+    },
+    results: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["scenario", "syscalls", "bytesCopied", "copies", "faults", "wallNs", "intact"],
+        properties: {
+          scenario: {
+            type: "object",
+            required: ["mechanism", "pattern", "size", "count"],
+            properties: {
+              mechanism: { type: "string" },
+              pattern: { enum: ["one-way", "ping-pong", "fan-out"] },
+              size: { type: "integer", minimum: 1 },
+              count: { type: "integer", minimum: 1 },
+              receivers: { type: "integer", minimum: 1 },
+            },
+          },
+          syscalls: { type: "number", minimum: 0 },
+          bytesCopied: { type: "number", minimum: 0 },
+          copies: { type: "integer", minimum: 0 },
+          faults: { type: "number", minimum: 0 },
+          wallNs: { type: "number", minimum: 0 },
+          intact: { type: "boolean" },
+        },
+      },
+    },
+  },
+});
+
+type Schema = {
+  readonly type?: string;
+  readonly enum?: readonly unknown[];
+  readonly required?: readonly string[];
+  readonly properties?: Readonly<Record<string, Schema>>;
+  readonly items?: Schema;
+  readonly minimum?: number;
+};
+
+// The keywords REPORT_SCHEMA uses (type, enum, required, properties, items, minimum), checked as JSON Schema does.
+function check(v: unknown, s: Schema, at: string, out: string[]): void {
+  if (s.enum !== undefined && !s.enum.includes(v))
+    out.push(`${at}: ${JSON.stringify(v)} is not one of ${JSON.stringify(s.enum)}`);
+  const t = s.type;
+  if (t !== undefined) {
+    const ok =
+      t === "object"
+        ? typeof v === "object" && v !== null && !Array.isArray(v)
+        : t === "array"
+          ? Array.isArray(v)
+          : t === "integer"
+            ? Number.isInteger(v)
+            : typeof v === t;
+    if (!ok) {
+      out.push(`${at}: ${JSON.stringify(v)} is not ${t === "integer" ? "an" : "a"} ${t}`);
+      return;
+    }
+  }
+  if (s.minimum !== undefined && typeof v === "number" && v < s.minimum)
+    out.push(`${at}: ${v} is below ${s.minimum}`);
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    for (const r of s.required ?? []) if (!(r in o)) out.push(`${at}: ${r} is missing`);
+    for (const [k, sub] of Object.entries(s.properties ?? {}))
+      if (k in o) check(o[k], sub, `${at}.${k}`, out);
+  }
+  if (Array.isArray(v) && s.items !== undefined)
+    for (const [i, x] of v.entries()) check(x, s.items, `${at}[${i}]`, out);
+}
+
+/** Checks `json` against {@link REPORT_SCHEMA}: the list of what is wrong, empty when it is a valid report. */
+export function validateReport(json: unknown): string[] {
+  const out: string[] = [];
+  check(json, REPORT_SCHEMA as Schema, "$", out);
+  return out;
+}
+
+/**
+ * A report of `results` measured on `machine`.
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL when the result is not a valid report (a bad machine description)
+ */
+export function makeReport(
+  results: readonly ModelResult[],
+  machine: MachineInfo,
+  backend: "model" | "host" = "model",
+  date: Date = new Date(),
+): Report {
+  const r: Report = { version: 1, backend, date: date.toISOString(), machine, results };
+  const errors = validateReport(JSON.parse(JSON.stringify(r)));
+  if (errors.length > 0)
+    throw new KernelError("EINVAL", `not a valid report: ${errors[0]}`, { op: "makeReport" });
+  return r;
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 0));
+const label = (r: ModelResult) =>
+  `${r.scenario.mechanism} ${r.scenario.pattern}${r.scenario.pattern === "fan-out" ? ` ×${r.scenario.receivers ?? 1}` : ""}`;
+
+/** The report as Markdown: the machine, then one table row per scenario. */
+export function toMarkdown(report: Report): string {
+  const m = report.machine;
+  const lines = [
+    `Measured on the ${report.backend} back end, ${m.cpu}, ${m.cores} cores, ${m.kernel}, ${m.runtime}; ${report.date}.`,
+    "",
+    "| scenario | size (B) | syscalls | copies | bytes copied | faults | wall time (ns) | intact |",
+    "|---|---:|---:|---:|---:|---:|---:|:---:|",
+    ...report.results.map(
+      (r) =>
+        `| ${label(r)} | ${r.scenario.size} | ${fmt(r.syscalls)} | ${r.copies} | ${fmt(r.bytesCopied)} | ${fmt(r.faults)} | ${fmt(r.wallNs)} | ${r.intact ? "yes" : "**no**"} |`,
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+const COLORS = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
+const esc = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/**
+ * An SVG plot of `metric` (wall time per message by default) against message size, both on log scales, one line per
+ * mechanism and pattern, with axes, ticks and a legend.
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL for a report without positive values to plot
+ */
+export function toSvg(report: Report, metric: "wallNs" | "bytesCopied" | "syscalls" = "wallNs"): string {
+  const series = new Map<string, [number, number][]>();
+  for (const r of report.results) {
+    const y = r[metric];
+    if (!(y > 0)) continue;
+    const key = label(r);
+    const pts = series.get(key) ?? [];
+    pts.push([r.scenario.size, y]);
+    series.set(key, pts);
+  }
+  if (series.size === 0) throw new KernelError("EINVAL", `no positive ${metric} to plot`, { op: "toSvg" });
+  const all = [...series.values()].flat();
+  const lx = (v: number) => Math.log10(v);
+  const [x0, x1] = [Math.min(...all.map((p) => lx(p[0]))), Math.max(...all.map((p) => lx(p[0])))];
+  const [y0, y1] = [
+    Math.floor(Math.min(...all.map((p) => lx(p[1])))),
+    Math.ceil(Math.max(...all.map((p) => lx(p[1])))),
+  ];
+  const W = 720;
+  const H = 420;
+  const L = 70;
+  const R = 220;
+  const T = 30;
+  const B = 50;
+  const sx = (v: number) => L + ((lx(v) - x0) / (x1 - x0 || 1)) * (W - L - R);
+  const sy = (v: number) => H - B - ((lx(v) - y0) / (y1 - y0 || 1)) * (H - T - B);
+  const unit =
+    metric === "wallNs"
+      ? "ns per message (model)"
+      : metric === "bytesCopied"
+        ? "bytes copied per message"
+        : "system calls per message";
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
+    `<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">message size (bytes, log scale)</text>`,
+    `<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(unit)}</text>`,
+  ];
+  for (let e = y0; e <= y1; e++) {
+    const y = sy(10 ** e);
+    parts.push(`<line x1="${L - 4}" y1="${y}" x2="${W - R}" y2="${y}" stroke="#ddd"/>`);
+    parts.push(`<text x="${L - 8}" y="${y + 4}" text-anchor="end">1e${e}</text>`);
+  }
+  for (const size of [...new Set(all.map((p) => p[0]))].sort((a, b) => a - b)) {
+    const x = sx(size);
+    parts.push(`<line x1="${x}" y1="${H - B}" x2="${x}" y2="${H - B + 4}" stroke="black"/>`);
+    parts.push(
+      `<text x="${x}" y="${H - B + 18}" text-anchor="middle">${size >= 1 << 20 ? `${size >> 20}M` : size >= 1024 ? `${size >> 10}K` : size}</text>`,
+    );
+  }
+  [...series.entries()].forEach(([name, pts], i) => {
+    const c = COLORS[i % COLORS.length];
+    const sorted = pts.sort((a, b) => a[0] - b[0]);
+    parts.push(
+      `<polyline fill="none" stroke="${c}" stroke-width="2" points="${sorted.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`,
+    );
+    for (const [x, y] of sorted)
+      parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${c}"/>`);
+    const ly = T + 10 + i * 18;
+    parts.push(
+      `<line x1="${W - R + 20}" y1="${ly}" x2="${W - R + 40}" y2="${ly}" stroke="${c}" stroke-width="2"/>`,
+    );
+    parts.push(`<text x="${W - R + 46}" y="${ly + 4}">${esc(name)}</text>`);
+  });
+  parts.push("</svg>");
+  return `${parts.join("\n")}\n`;
+}
+
+/** One scenario's change between two runs. */
+export interface Change {
+  /** The scenario (mechanism, pattern, size). */
+  readonly scenario: string;
+  /** The new wall time over the old (above 1: slower). */
+  readonly ratio: number;
+  /** Slower by more than the threshold. */
+  readonly regression: boolean;
+  /** The counted costs (system calls, bytes copied) changed: a change of behaviour, not of speed. */
+  readonly behaviour: boolean;
+}
+
+/**
+ * Compares two runs scenario by scenario (matched by mechanism, pattern, size and receivers): the wall-time ratio,
+ * a regression beyond `threshold` (0.25 = 25% by default: single model runs are noisy), and whether the counted costs
+ * changed at all — which, on the model, is a change of behaviour whatever the timing says.
+ */
+export function compareReports(before: Report, after: Report, threshold = 0.25): Change[] {
+  if (typeof threshold !== "number" || !(threshold >= 0))
+    throw new KernelError("EINVAL", `threshold ${String(threshold)} is not a fraction ≥ 0`, {
+      op: "compareReports",
+    });
+  const key = (r: ModelResult) => `${label(r)} ${r.scenario.size}`;
+  const old = new Map(before.results.map((r) => [key(r), r]));
+  const out: Change[] = [];
+  for (const r of after.results) {
+    const b = old.get(key(r));
+    if (b === undefined || !(b.wallNs > 0)) continue;
+    const ratio = r.wallNs / b.wallNs;
+    out.push({
+      scenario: key(r),
+      ratio,
+      regression: ratio > 1 + threshold,
+      behaviour: b.syscalls !== r.syscalls || b.bytesCopied !== r.bytesCopied || b.copies !== r.copies,
+    });
+  }
+  return out;
+}
