@@ -1,12 +1,23 @@
 import { defineConfig } from "tsup";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "es2022",
-  // Keep class names (KernelError, not _KernelError) in stack traces and `constructor.name`.
-  keepNames: true,
-});
+export default defineConfig([
+  {
+    entry: ["src/index.ts"],
+    format: ["esm", "cjs"],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: "es2022",
+    // Keep class names (KernelError, not _KernelError) in stack traces and `constructor.name`.
+    keepNames: true,
+  },
+  {
+    // The kbridge-bench executable: Node only, ESM, never imported by the library entry.
+    entry: ["src/bin.ts"],
+    format: ["esm"],
+    sourcemap: true,
+    target: "node20",
+    platform: "node",
+    keepNames: true,
+  },
+]);
