@@ -8,7 +8,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-process.exitCode = main(
+process.exitCode = await main(
   process.argv.slice(2),
   (s) => process.stdout.write(`${s}\n`),
   (s) => process.stderr.write(`${s}\n`),

@@ -1,12 +1,13 @@
 // kbridge-bench: the command line of @kbridge/ipc-bench (Node only; the library entry never imports node:*).
 //   kbridge-bench list
-//   kbridge-bench run [mechanism…] [--pattern p] [--sizes 64,4K,1M] [--count n] [--receivers n] [--quick]
+//   kbridge-bench run [mechanism…] [--backend model|host] [--pattern p] [--sizes 64,4K,1M] [--count n] [--receivers n] [--quick]
 //                     [--json out.json] [--md out.md] [--svg out.svg]
 
 import { writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, Option } from "commander";
+import { HOST_SCENARIOS, hostSupported, runHost } from "./host.js";
 import {
   MECHANISMS,
   type Mechanism,
@@ -17,7 +18,7 @@ import {
   type Scenario,
   supported,
 } from "./model.js";
-import { makeReport, toMarkdown, toSvg } from "./report.js";
+import { type HostFigure, makeReport, toMarkdown, toSvg } from "./report.js";
 
 /** Sizes as the command line writes them: `64`, `4K`, `1M`. */
 function parseSize(text: string): number {
@@ -39,12 +40,12 @@ const FULL = { sizes: [64, 1024, 4096, 65536, 1 << 20, 4 << 20], count: 200 };
  * Runs the command line on `argv` (without the program name) and returns the exit code: 0, 1 for a failed run, 2 for
  * a usage error. `out` and `err` receive lines; `progress` is true to draw a progress bar (on a terminal).
  */
-export function main(
+export async function main(
   argv: readonly string[],
   out: (line: string) => void,
   err: (line: string) => void,
   progress = false,
-): number {
+): Promise<number> {
   let code = 0;
   const program = new Command("kbridge-bench")
     .description("benchmarks of kernel↔user communication on the simulated kernel")
@@ -65,7 +66,8 @@ export function main(
     .command("run")
     .description("run scenarios and print a table (and write reports)")
     .argument("[mechanism...]", `mechanisms (${MECHANISMS.join(", ")}); all by default`)
-    .addOption(new Option("--pattern <pattern>", "traffic pattern").choices([...PATTERNS]).default("one-way"))
+    .addOption(new Option("--backend <backend>", "where to run").choices(["model", "host"]).default("model"))
+    .addOption(new Option("--pattern <pattern>", "traffic pattern").choices([...PATTERNS]))
     .option("--sizes <sizes>", "message sizes, comma-separated (64,4K,1M)")
     .option("--count <n>", "messages per scenario", (v) => {
       const n = Number(v);
@@ -78,7 +80,7 @@ export function main(
     .option("--json <file>", "write the JSON report")
     .option("--md <file>", "write the Markdown table")
     .option("--svg <file>", "write an SVG plot of model time against size")
-    .action((mechs: string[], o: Record<string, unknown>) => {
+    .action(async (mechs: string[], o: Record<string, unknown>) => {
       const preset = o.quick === true ? QUICK : FULL;
       for (const m of mechs)
         if (!(MECHANISMS as readonly string[]).includes(m)) {
@@ -88,10 +90,14 @@ export function main(
         }
       const sizes = typeof o.sizes === "string" ? o.sizes.split(",").map(parseSize) : preset.sizes;
       const count = typeof o.count === "number" ? o.count : preset.count;
-      const pattern = o.pattern as Pattern;
+      const host = o.backend === "host";
       const list: Scenario[] = [];
       const skipped: string[] = [];
       for (const mechanism of (mechs.length > 0 ? mechs : MECHANISMS) as Mechanism[]) {
+        // On the host each mechanism has its one pattern unless one was asked for.
+        const pattern =
+          (o.pattern as Pattern | undefined) ??
+          (host ? (HOST_SCENARIOS.find((h) => h.mechanism === mechanism)?.pattern ?? "one-way") : "one-way");
         for (const size of sizes) {
           const s: Scenario = {
             mechanism,
@@ -100,7 +106,7 @@ export function main(
             count,
             ...(pattern === "fan-out" && { receivers: o.receivers as number }),
           };
-          const why = supported(s);
+          const why = host ? hostSupported(s) : supported(s);
           if (why === undefined) list.push(s);
           else skipped.push(`${mechanism} ${size}: ${why}`);
         }
@@ -110,11 +116,20 @@ export function main(
         : undefined;
       bar?.start(list.length, 0, { scenario: "" });
       const results: ModelResult[] = [];
-      for (const s of list) {
-        bar?.update(results.length, { scenario: `${s.mechanism} ${s.size}` });
-        results.push(runModel(s));
+      const figures: HostFigure[] = [];
+      for (const [i, s] of list.entries()) {
+        bar?.update(i, { scenario: `${s.mechanism} ${s.size}` });
+        if (!host) results.push(runModel(s));
+        else {
+          const h = await runHost(s);
+          figures.push({
+            scenario: { mechanism: s.mechanism, pattern: s.pattern, size: s.size, count: s.count },
+            ns: { median: h.ns.median, p99: h.ns.p99, mean: h.ns.mean, rme: h.ns.rme, n: h.ns.n },
+            placement: { self: h.placement.self ?? null, peer: h.placement.peer ?? null },
+          });
+        }
       }
-      bar?.update(results.length, { scenario: "" });
+      bar?.update(list.length, { scenario: "" });
       bar?.stop();
       const machine = {
         cpu: cpus()[0]?.model.trim() ?? "unknown",
@@ -122,7 +137,13 @@ export function main(
         kernel: release(),
         runtime: `node ${process.version}`,
       };
-      const report = makeReport(results, machine, "model");
+      const report = makeReport(
+        results,
+        machine,
+        host ? "host" : "model",
+        new Date(),
+        host ? figures : undefined,
+      );
       for (const line of toMarkdown(report).trimEnd().split("\n")) out(line);
       for (const s of skipped) out(`(skipped ${s})`);
       if (typeof o.json === "string") writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -131,7 +152,7 @@ export function main(
       if (results.some((r) => !r.intact)) code = 1;
     });
   try {
-    program.parse([...argv], { from: "user" });
+    await program.parseAsync([...argv], { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode !== 0 && !e.message.startsWith("(")) err(e.message);

@@ -18,6 +18,7 @@ export {
 export {
   type Change,
   compareReports,
+  type HostFigure,
   type MachineInfo,
   makeReport,
   REPORT_SCHEMA,

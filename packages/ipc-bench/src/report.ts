@@ -27,8 +27,31 @@ export interface Report {
   readonly date: string;
   /** The machine. */
   readonly machine: MachineInfo;
-  /** One entry per scenario. */
+  /** One entry per scenario run on the model. */
   readonly results: readonly ModelResult[];
+  /** One entry per scenario run on the host: nanoseconds per message and where the two sides ran. */
+  readonly host?: readonly HostFigure[];
+}
+
+/** A host measurement as a report keeps it. */
+export interface HostFigure {
+  /** The scenario. */
+  readonly scenario: {
+    readonly mechanism: string;
+    readonly pattern: string;
+    readonly size: number;
+    readonly count: number;
+  };
+  /** Nanoseconds per message: median, p99, mean, relative margin of error (%), samples. */
+  readonly ns: {
+    readonly median: number;
+    readonly p99: number;
+    readonly mean: number;
+    readonly rme: number;
+    readonly n: number;
+  };
+  /** The CPUs the two sides last ran on (null when the host does not show it). */
+  readonly placement: { readonly self: number | null; readonly peer: number | null };
 }
 
 /** The JSON Schema (draft 2020-12) of a {@link Report}. */
@@ -49,6 +72,22 @@ export const REPORT_SCHEMA = Object.freeze({
         cores: { type: "integer", minimum: 1 },
         kernel: { type: "string" },
         runtime: { type: "string" },
+      },
+    },
+    host: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["scenario", "ns", "placement"],
+        properties: {
+          scenario: { type: "object", required: ["mechanism", "pattern", "size", "count"] },
+          ns: {
+            type: "object",
+            required: ["median", "p99", "mean", "rme", "n"],
+            properties: { median: { type: "number", minimum: 0 }, n: { type: "integer", minimum: 1 } },
+          },
+          placement: { type: "object", required: ["self", "peer"] },
+        },
       },
     },
     results: {
@@ -136,8 +175,16 @@ export function makeReport(
   machine: MachineInfo,
   backend: "model" | "host" = "model",
   date: Date = new Date(),
+  host?: readonly HostFigure[],
 ): Report {
-  const r: Report = { version: 1, backend, date: date.toISOString(), machine, results };
+  const r: Report = {
+    version: 1,
+    backend,
+    date: date.toISOString(),
+    machine,
+    results,
+    ...(host && { host }),
+  };
   const errors = validateReport(JSON.parse(JSON.stringify(r)));
   if (errors.length > 0)
     throw new KernelError("EINVAL", `not a valid report: ${errors[0]}`, { op: "makeReport" });
@@ -151,8 +198,23 @@ const label = (r: ModelResult) =>
 /** The report as Markdown: the machine, then one table row per scenario. */
 export function toMarkdown(report: Report): string {
   const m = report.machine;
+  const head = `Measured on the ${report.backend} back end, ${m.cpu}, ${m.cores} cores, ${m.kernel}, ${m.runtime}; ${report.date}.`;
+  if (report.backend === "host") {
+    const place = (p: HostFigure["placement"]) =>
+      p.self === null ? "?" : p.peer === null ? `cpu ${p.self}` : `cpu ${p.self} ↔ cpu ${p.peer}`;
+    return `${[
+      head,
+      "",
+      "| scenario | size (B) | median (ns) | p99 (ns) | ± (%) | samples | placement |",
+      "|---|---:|---:|---:|---:|---:|---|",
+      ...(report.host ?? []).map(
+        (h) =>
+          `| ${h.scenario.mechanism} ${h.scenario.pattern} | ${h.scenario.size} | ${fmt(h.ns.median)} | ${fmt(h.ns.p99)} | ${h.ns.rme.toFixed(1)} | ${h.ns.n} | ${place(h.placement)} |`,
+      ),
+    ].join("\n")}\n`;
+  }
   const lines = [
-    `Measured on the ${report.backend} back end, ${m.cpu}, ${m.cores} cores, ${m.kernel}, ${m.runtime}; ${report.date}.`,
+    head,
     "",
     "| scenario | size (B) | syscalls | copies | bytes copied | faults | wall time (ns) | intact |",
     "|---|---:|---:|---:|---:|---:|---:|:---:|",

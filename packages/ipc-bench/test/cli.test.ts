@@ -6,10 +6,10 @@ import { describe, expect, it } from "vitest";
 import { main } from "../src/cli.js";
 import { validateReport } from "../src/index.js";
 
-function run(...argv: string[]) {
+async function run(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(
+  const code = await main(
     argv,
     (l) => out.push(l),
     (l) => err.push(l),
@@ -18,19 +18,19 @@ function run(...argv: string[]) {
 }
 
 describe("kbridge-bench", () => {
-  it("list: every mechanism with the patterns the model runs", () => {
-    const { code, out } = run("list");
+  it("list: every mechanism with the patterns the model runs", async () => {
+    const { code, out } = await run("list");
     expect(code).toBe(0);
     expect(out).toContain("netlink-multicast  fan-out");
     expect(out.find((l) => l.startsWith("pipe"))).toBe("pipe               one-way, ping-pong");
   });
 
-  it("run --quick writes a valid JSON report, the Markdown table and a well-formed SVG", () => {
+  it("run --quick writes a valid JSON report, the Markdown table and a well-formed SVG", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
     const json = join(dir, "out.json");
     const md = join(dir, "out.md");
     const svg = join(dir, "out.svg");
-    const { code, out } = run(
+    const { code, out } = await run(
       "run",
       "pipe",
       "mmap",
@@ -55,8 +55,8 @@ describe("kbridge-bench", () => {
     expect(s.trim().endsWith("</svg>")).toBe(true);
   });
 
-  it("fan-out and skipped combinations; usage errors exit 2", () => {
-    const f = run(
+  it("fan-out and skipped combinations; usage errors exit 2", async () => {
+    const f = await run(
       "run",
       "netlink-multicast",
       "--pattern",
@@ -70,11 +70,37 @@ describe("kbridge-bench", () => {
     );
     expect(f.code).toBe(0);
     expect(f.out.some((l) => l.startsWith("| netlink-multicast fan-out ×3 | 1024 | 3 | 3 |"))).toBe(true);
-    const skip = run("run", "sysfs", "--sizes", "64,8K", "--count", "2");
+    const skip = await run("run", "sysfs", "--sizes", "64,8K", "--count", "2");
     expect(skip.out).toContain("(skipped sysfs 8192: sysfs moves at most 4095 bytes at once)");
-    expect(run("run", "pigeon").code).toBe(2);
-    expect(run("run", "--sizes", "lots").code).toBe(2);
-    expect(run("run", "--pattern", "sideways").code).toBe(2);
-    expect(run("nonsense").code).toBe(2);
+    expect((await run("run", "pigeon")).code).toBe(2);
+    expect((await run("run", "--sizes", "lots")).code).toBe(2);
+    expect((await run("run", "--pattern", "sideways")).code).toBe(2);
+    expect((await run("nonsense")).code).toBe(2);
+  });
+
+  it("--backend host: the real mechanisms, a valid report with placement", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
+    const json = join(dir, "host.json");
+    const r = await run(
+      "run",
+      "pipe",
+      "shm-futex",
+      "mmap",
+      "--backend",
+      "host",
+      "--sizes",
+      "64",
+      "--count",
+      "10",
+      "--json",
+      json,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out.some((l) => l.startsWith("| pipe ping-pong | 64 |"))).toBe(true);
+    expect(r.out.some((l) => l.startsWith("(skipped mmap 64: the host back end runs"))).toBe(true);
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(validateReport(report)).toEqual([]);
+    expect(report.backend).toBe("host");
+    expect(report.host).toHaveLength(2);
   });
 });
