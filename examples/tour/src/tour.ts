@@ -3,6 +3,7 @@ import { chrdevStop } from "./stops/chrdev.js";
 import { dmaDeviceStop } from "./stops/dma-device.js";
 import { dmaMmapDeviceStop } from "./stops/dma-mmap-device.js";
 import { genlFamilyStop } from "./stops/genl-family.js";
+import { ipcBenchStop } from "./stops/ipc-bench.js";
 import { ipcCompareStop } from "./stops/ipc-compare.js";
 import { kernelStop } from "./stops/kernel.js";
 import { netlinkCodecStop } from "./stops/netlink-codec.js";
@@ -28,6 +29,7 @@ export const stops: readonly Stop[] = [
   genlFamilyStop,
   dmaMmapDeviceStop,
   ipcCompareStop,
+  ipcBenchStop,
 ];
 
 /** Runs every stop and hands each printed line to `print`. */

@@ -123,4 +123,15 @@ describe("the tour", () => {
     expect(text).toMatch(/netlink, kernel multicast +1 +1 +4016/);
     expect(text).toMatch(/sysfs attribute +3 +1 /);
   });
+
+  it("ends with the benchmark kit's quick comparison", () => {
+    const out = output();
+    const text = out.join("\n");
+    expect(text).toContain(
+      "kbridge-bench run --quick on the model: system calls / copies of the data per message",
+    );
+    expect(text).toMatch(/pipe +2\/2 +2\/2 +2\/2/);
+    expect(text).toMatch(/mmap +0\/0 +0\/0 +0\/0/);
+    expect(text).toMatch(/netlink +2\/2 +2\/2 +2\/2/);
+  });
 });
