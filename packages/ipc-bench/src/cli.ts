@@ -1,5 +1,6 @@
 // kbridge-bench: the command line of @kbridge/ipc-bench (Node only; the library entry never imports node:*).
 //   kbridge-bench list
+//   kbridge-bench article [--transfers n]
 //   kbridge-bench run [mechanism…] [--backend model|host] [--pattern p] [--sizes 64,4K,1M] [--count n] [--receivers n] [--quick]
 //                     [--json out.json] [--md out.md] [--svg out.svg]
 
@@ -7,7 +8,8 @@ import { writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, Option } from "commander";
-import { HOST_SCENARIOS, hostSupported, runHost } from "./host.js";
+import { ARTICLE_53, article53Lines, article53Model } from "./article.js";
+import { HOST_SCENARIOS, hostCopy, hostSupported, runHost } from "./host.js";
 import {
   MECHANISMS,
   type Mechanism,
@@ -150,6 +152,21 @@ export async function main(
       if (typeof o.md === "string") writeFileSync(o.md, toMarkdown(report));
       if (typeof o.svg === "string" && results.length > 0) writeFileSync(o.svg, toSvg(report));
       if (results.some((r) => !r.intact)) code = 1;
+    });
+  program
+    .command("article")
+    .description(
+      "the source article's §5.3: 4 MB transfers by copy_to_user against mmap, on the model and this host",
+    )
+    .option("--transfers <n>", "transfers on the model and reads on the host", (v) => Number(v), 20)
+    .action(async (o: { transfers: number }) => {
+      if (!Number.isInteger(o.transfers) || o.transfers < 1) {
+        err(`kbridge-bench: transfers ${String(o.transfers)} is not a positive integer`);
+        code = 2;
+        return;
+      }
+      const copy = await hostCopy(ARTICLE_53.size, o.transfers);
+      for (const l of article53Lines(article53Model(o.transfers), copy.median / 1e6)) out(l);
     });
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -4,7 +4,7 @@
 // because on a VM a round trip between two vCPUs costs many times one on the same vCPU.
 
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -178,6 +178,26 @@ async function sysfsRead(s: Scenario): Promise<HostResult> {
   }
   const ns = await timeIt("sysfs", () => void readFileSync(path), s.count);
   return { scenario: s, ns, placement: { self: cpuOf("self"), peer: undefined } };
+}
+
+/**
+ * A real copy_to_user of `size` bytes on this host, as the project's C baseline measures it: pread of a file on
+ * tmpfs (/dev/shm, else the temporary directory) into a buffer, timed with tinybench; nanoseconds per read.
+ */
+export async function hostCopy(size: number, count: number): Promise<Summary> {
+  if (!Number.isInteger(size) || size < 1 || size > 64 << 20)
+    throw new KernelError("EINVAL", `size ${String(size)} is not 1..64 MiB`, { op: "hostCopy" });
+  const dir = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  const path = join(dir, `kbridge-bench-${process.pid}-${Date.now()}.bin`);
+  writeFileSync(path, new Uint8Array(size).fill(0x5a));
+  const fd = openSync(path, "r");
+  const buf = new Uint8Array(size);
+  try {
+    return await timeIt("pread", () => void readSync(fd, buf, 0, size, 0), count);
+  } finally {
+    closeSync(fd);
+    unlinkSync(path);
+  }
 }
 
 /**

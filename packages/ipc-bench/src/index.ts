@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { ARTICLE_53, article53Lines, article53Model } from "./article.js";
 export {
   MECHANISMS,
   type Mechanism,
