@@ -22,8 +22,8 @@ export const ARTICLE_53 = Object.freeze({
 export function article53Model(transfers = 5): { read: ModelResult; mmap: ModelResult } {
   const size = ARTICLE_53.size;
   return {
-    read: runModel({ mechanism: "read", pattern: "one-way", size, count: transfers }),
-    mmap: runModel({ mechanism: "mmap", pattern: "one-way", size, count: transfers }),
+    read: runModel({ mechanism: "read", pattern: "one-way", size, count: transfers, samples: 1 }),
+    mmap: runModel({ mechanism: "mmap", pattern: "one-way", size, count: transfers, samples: 1 }),
   };
 }
 

@@ -1,49 +1,102 @@
 // The host back end (Node only): the real mechanisms of the machine the benchmark runs on, as far as Node reaches
-// them — a pipe to a child process, a unix stream socket, shared memory between threads with Atomics.wait/notify,
-// and reads of a sysfs file — timed with tinybench (warm-up, many samples), with the CPUs each side ran on recorded,
-// because on a VM a round trip between two vCPUs costs many times one on the same vCPU.
+// them — a pipe and a pair of FIFOs to a child process, a unix stream socket to a child process, shared memory
+// between threads with Atomics.wait/notify, reads of a sysfs file, and pread of a tmpfs file (a real copy_to_user) —
+// timed with tinybench. Each timed sample is a batch of messages (single µs-scale operations are below what a timer
+// around one call measures honestly); the CPUs each side ran on are recorded with every figure, and can be chosen
+// with taskset, because on a VM a round trip between two vCPUs costs tens of times one on the same vCPU.
 
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { KernelError } from "@kbridge/uapi";
 import { Bench } from "tinybench";
-import type { Scenario } from "./model.js";
+import type { Mechanism, Pattern, Scenario } from "./model.js";
 import { type Summary, summarize } from "./stats.js";
+
+/** A placement to pin the two sides to with taskset: one CPU for both, or two different CPUs. */
+export type Pin = "same" | "split";
 
 /** What one scenario measured on the host. */
 export interface HostResult {
   /** The scenario. */
   readonly scenario: Scenario;
-  /** Nanoseconds per message (a round trip for ping-pong), over the samples tinybench took. */
+  /** Nanoseconds per message (a round trip for ping-pong): one figure per timed sample, summarized. */
   readonly ns: Summary;
-  /** The CPUs the two sides last ran on (/proc/<pid>/stat field 39), when the host shows them. */
-  readonly placement: { readonly self: number | undefined; readonly peer: number | undefined };
+  /**
+   * The CPUs the two sides last ran on (/proc/…/stat field 39; undefined where the host does not show it, or where
+   * there is one side), and the placement asked for (undefined: the scheduler chose).
+   */
+  readonly placement: {
+    readonly self: number | undefined;
+    readonly peer: number | undefined;
+    readonly pinned: Pin | undefined;
+  };
+  /** What the figure includes besides the mechanism. */
+  readonly note: string;
 }
 
-/** The host mechanisms and their pattern: what Node can drive without a native addon. */
-export const HOST_SCENARIOS: readonly Pick<Scenario, "mechanism" | "pattern">[] = [
-  { mechanism: "pipe", pattern: "ping-pong" },
-  { mechanism: "unix-stream", pattern: "ping-pong" },
-  { mechanism: "shm-futex", pattern: "ping-pong" },
-  { mechanism: "sysfs", pattern: "one-way" },
+/** The host scenarios: what Node can drive without a native addon, with the patterns each runs. */
+export const HOST_SCENARIOS: readonly {
+  readonly mechanism: Mechanism;
+  readonly patterns: readonly Pattern[];
+}[] = [
+  { mechanism: "pipe", patterns: ["ping-pong", "one-way"] },
+  { mechanism: "fifo", patterns: ["ping-pong", "one-way"] },
+  { mechanism: "unix-stream", patterns: ["ping-pong", "one-way"] },
+  { mechanism: "shm-futex", patterns: ["ping-pong"] },
+  { mechanism: "read", patterns: ["one-way"] },
+  { mechanism: "sysfs", patterns: ["one-way"] },
 ];
 
-/** Why the host back end cannot run `s`, or undefined. */
-export function hostSupported(s: Scenario): string | undefined {
-  if (!HOST_SCENARIOS.some((h) => h.mechanism === s.mechanism && h.pattern === s.pattern))
-    return `the host back end runs ${HOST_SCENARIOS.map((h) => `${h.mechanism} ${h.pattern}`).join(", ")}`;
-  if (s.size > 65536) return "host messages are at most 64 KiB";
+// Why Node cannot reach the others: each needs a system call Node does not expose.
+const UNREACHABLE: Partial<Record<Mechanism, string>> = {
+  "unix-dgram": "Node has no AF_UNIX datagram socket (node:dgram is UDP only) without a native addon",
+  netlink:
+    "Node cannot open an AF_NETLINK socket without a native addon (a real NETLINK_ROUTE round trip costs 1.56 µs on the project's VM, spec/ipc-baselines.md)",
+  "netlink-multicast": "Node cannot open an AF_NETLINK socket without a native addon",
+  ioctl: "Node has no ioctl() on a file descriptor without a native addon",
+  mmap: "Node cannot mmap a file without a native addon",
+};
+
+const MAX_HOST_SIZE = 4 << 20;
+
+/** Why the host back end cannot run `s` (as pinned by `pin`), or undefined. */
+export function hostSupported(s: Scenario, pin?: Pin): string | undefined {
+  const why = UNREACHABLE[s.mechanism];
+  if (why !== undefined) return why;
+  const h = HOST_SCENARIOS.find((x) => x.mechanism === s.mechanism);
+  if (h === undefined) return `the host back end has no ${String(s.mechanism)}`;
+  if (!h.patterns.includes(s.pattern)) return `${s.mechanism} runs ${h.patterns.join(", ")} on the host`;
+  if (s.mechanism === "sysfs" && s.size > 64)
+    return "the host's sysfs attribute (/sys/devices/system/cpu/online) holds a few bytes: sizes up to 64";
+  if (s.size > MAX_HOST_SIZE) return `host messages are at most ${MAX_HOST_SIZE} bytes`;
+  if (pin === "split" && s.pattern === "one-way" && (s.mechanism === "read" || s.mechanism === "sysfs"))
+    return `${s.mechanism} has one side: it cannot be split across CPUs`;
   return undefined;
 }
 
-// The CPU a task last ran on: field 39 of /proc/<pid>/task/<tid>/stat (or /proc/<pid>/stat).
-function cpuOf(pid: number | "self"): number | undefined {
+// --- placement ---------------------------------------------------------------------------------------------------
+
+// The CPU a task last ran on: field 39 of /proc/<pid>/task/<tid>/stat.
+function cpuOf(pid: number, tid = pid): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const v = Number(fields[36]); // field 39 overall; fields[0] is field 3
     return Number.isInteger(v) ? v : undefined;
@@ -52,115 +105,277 @@ function cpuOf(pid: number | "self"): number | undefined {
   }
 }
 
-// An echo at the other end of a byte stream: every `size` bytes that arrive are answered with `size` bytes.
-function roundTrips(
-  write: (b: Uint8Array) => void,
-  size: number,
-): { wait: () => Promise<void>; feed: (c: Uint8Array) => void } {
-  let pending = 0;
-  let resolve: (() => void) | undefined;
-  const msg = new Uint8Array(size).fill(0x5a);
-  return {
-    wait: () =>
-      new Promise<void>((r) => {
-        pending = 0;
-        resolve = r;
-        write(msg);
-      }),
-    feed: (c) => {
-      pending += c.length;
-      if (pending >= size && resolve !== undefined) {
-        const r = resolve;
-        resolve = undefined;
-        r();
+// The CPUs this process may run on (Cpus_allowed_list of /proc/self/status, "0-1,4").
+function allowedCpus(): number[] {
+  const m = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync("/proc/self/status", "utf8"));
+  if (m === null) return [];
+  return m[1]!.split(",").flatMap((r) => {
+    const [a, b = a] = r.split("-").map(Number) as [number, number?];
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+}
+
+const hasTaskset = (() => {
+  let known: boolean | undefined;
+  return () => {
+    if (known === undefined)
+      try {
+        execFileSync("taskset", ["-V"], { stdio: "ignore" });
+        known = true;
+      } catch {
+        known = false;
       }
+    return known;
+  };
+})();
+
+// Pins thread `tid` (or every thread of process `pid` with all = true) to `cpus`.
+function taskset(cpus: string, id: number, all = false): void {
+  execFileSync("taskset", [...(all ? ["-a"] : []), "-p", "-c", cpus, String(id)], { stdio: "ignore" });
+}
+
+interface Placement {
+  /** CPUs for this process and for the peer (undefined: not pinned). */
+  readonly self: number | undefined;
+  readonly peer: number | undefined;
+  /** Gives this process its CPUs back. */
+  readonly restore: () => void;
+}
+
+function place(pin: Pin | undefined): Placement {
+  if (pin === undefined) return { self: undefined, peer: undefined, restore: () => {} };
+  if (!hasTaskset())
+    throw new KernelError("EOPNOTSUPP", "pinning needs taskset (Debian: apt-get install util-linux)", {
+      op: "runHost",
+    });
+  const cpus = allowedCpus();
+  if (cpus.length < (pin === "split" ? 2 : 1))
+    throw new KernelError("EINVAL", `pin ${pin} needs 2 CPUs; this process may use ${cpus.join(",")}`, {
+      op: "runHost",
+    });
+  const original = cpus.join(",");
+  const self = cpus[0]!;
+  const peer = pin === "split" ? cpus[1]! : self;
+  // Every thread of this process (libuv's, V8's) goes to `self`; a worker's thread is moved after it starts.
+  taskset(String(self), process.pid, true);
+  return { self, peer, restore: () => taskset(original, process.pid, true) };
+}
+
+// --- timing ------------------------------------------------------------------------------------------------------
+
+/**
+ * Times `batch` (which moves `count` messages) with tinybench: one warm-up sample, then `samples` timed ones;
+ * nanoseconds per message.
+ */
+async function timeIt(
+  name: string,
+  batch: () => Promise<void> | void,
+  count: number,
+  samples: number,
+): Promise<Summary> {
+  const bench = new Bench({
+    iterations: samples,
+    time: 0,
+    warmupIterations: 1,
+    warmupTime: 0,
+    retainSamples: true,
+    throws: true,
+  });
+  bench.add(name, batch);
+  await bench.run();
+  const result = bench.tasks[0]?.result;
+  const got = result !== undefined && "latency" in result ? result.latency.samples : undefined;
+  if (got === undefined || got.length === 0)
+    throw new KernelError("EIO", `${name}: the benchmark produced no samples`, { op: "runHost" });
+  return summarize(Array.from(got, (ms) => (ms * 1e6) / count));
+}
+
+// --- the peer process ------------------------------------------------------------------------------------------------
+
+// The child's program: with "echo" it answers every byte it gets; with "sink N" it answers one byte per N bytes.
+// Its input and output are a pipe (stdin/stdout), two FIFOs, or a unix socket it listens on.
+const PEER = `
+const fs = require("node:fs"), net = require("node:net");
+const [how, where, mode, unit] = process.argv.slice(1);
+const serve = (input, output) => {
+  if (mode === "echo") { input.pipe(output); return; }
+  const n = Number(unit); let got = 0;
+  input.on("data", (c) => { got += c.length; while (got >= n) { got -= n; output.write(Buffer.of(1)); } });
+};
+if (how === "pipe") serve(process.stdin, process.stdout);
+else if (how === "fifo") {
+  const [ab, ba] = where.split("\\n");
+  serve(fs.createReadStream(ab, { highWaterMark: 1 << 16 }), fs.createWriteStream(ba));
+} else {
+  const server = net.createServer((c) => { c.setNoDelay(true); c.on("error", () => {}); serve(c, c); server.close(); });
+  server.listen(where, () => process.stdout.write("ready"));
+}
+process.stdout.on("error", () => {});
+`;
+
+interface Channel {
+  readonly write: (b: Uint8Array) => void;
+  readonly input: Readable;
+  readonly child: ChildProcess;
+  readonly close: () => void;
+}
+
+async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Channel> {
+  const mode = s.pattern === "ping-pong" ? ["echo", "0"] : ["sink", String(s.size * s.count)];
+  const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
+  const launch = (where: string, stdio: "pipe" | "ignore") => {
+    const args = ["-e", PEER, s.mechanism, where, ...mode];
+    const [cmd, argv] =
+      peerCpu === undefined
+        ? [process.execPath, args]
+        : ["taskset", ["-c", String(peerCpu), process.execPath, ...args]];
+    const child = spawn(cmd, argv, { stdio: [stdio, "pipe", "inherit"] });
+    child.on("error", () => {});
+    return child;
+  };
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  if (s.mechanism === "pipe") {
+    const child = launch("", "pipe");
+    const stdin = child.stdin as Writable;
+    // Tearing the child down while a write is in flight ends in EPIPE on its stdin: expected, not an error.
+    stdin.on("error", () => {});
+    return {
+      write: (b) => void stdin.write(b),
+      input: child.stdout as Readable,
+      child,
+      close: () => {
+        stdin.end();
+        child.kill();
+        cleanup();
+      },
+    };
+  }
+  if (s.mechanism === "fifo") {
+    const ab = join(dir, "ab");
+    const ba = join(dir, "ba");
+    execFileSync("mkfifo", ["-m", "600", ab, ba]);
+    const child = launch(`${ab}\n${ba}`, "ignore");
+    // Each open waits in the thread pool until the child opens the other end, as fifo_open does.
+    const out = createWriteStream(ab);
+    const input = createReadStream(ba, { highWaterMark: 1 << 16 });
+    out.on("error", () => {});
+    input.on("error", () => {});
+    return {
+      write: (b) => void out.write(b),
+      input,
+      child,
+      close: () => {
+        out.destroy();
+        input.destroy();
+        child.kill();
+        cleanup();
+      },
+    };
+  }
+  const path = join(dir, "sock");
+  const child = launch(path, "ignore");
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once("data", () => resolve());
+    child.once("exit", (c) =>
+      reject(new KernelError("EIO", `the echo peer exited (${c})`, { op: "runHost" })),
+    );
+  });
+  const sock: Socket = createConnection(path);
+  await new Promise<void>((r) => sock.once("connect", () => r()));
+  sock.setNoDelay(true);
+  sock.on("error", () => {});
+  return {
+    write: (b) => void sock.write(b),
+    input: sock,
+    child,
+    close: () => {
+      sock.destroy();
+      child.kill();
+      cleanup();
     },
   };
 }
 
-async function timeIt(name: string, fn: () => Promise<void> | void, count: number): Promise<Summary> {
-  const bench = new Bench({
-    iterations: count,
-    time: 0,
-    warmupIterations: Math.min(10, count),
-    warmupTime: 0,
-    retainSamples: true,
+// Ping-pong: a message out, the same bytes back. One-way: `count` messages out, one byte back when all arrived.
+async function streamScenario(
+  s: Scenario,
+  samples: number,
+  pl: Placement,
+): Promise<Omit<HostResult, "note">> {
+  const ch = await openChannel(s, pl.peer);
+  let pending = 0;
+  let want = 0;
+  let resolve: (() => void) | undefined;
+  ch.input.on("data", (c: Uint8Array) => {
+    pending += c.length;
+    if (pending >= want && resolve !== undefined) {
+      pending -= want;
+      const r = resolve;
+      resolve = undefined;
+      r();
+    }
   });
-  bench.add(name, fn);
-  await bench.run();
-  const samples =
-    bench.tasks[0]?.result && "latency" in bench.tasks[0].result
-      ? bench.tasks[0].result.latency.samples
-      : undefined;
-  if (samples === undefined || samples.length === 0)
-    throw new KernelError("EIO", `${name}: the benchmark produced no samples`, { op: "runHost" });
-  return summarize(Array.from(samples, (ms) => ms * 1e6));
-}
-
-async function pipePingPong(s: Scenario): Promise<HostResult> {
-  // A child Node process that echoes its stdin: each message goes down one pipe and comes back up another.
-  const child = spawn(process.execPath, ["-e", "process.stdin.pipe(process.stdout)"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  // Tearing the child down while a write is in flight ends in EPIPE on its stdin: expected, not an error.
-  child.stdin.on("error", () => {});
-  const rt = roundTrips((b) => child.stdin.write(b), s.size);
-  child.stdout.on("data", (c: Uint8Array) => rt.feed(c));
+  const msg = new Uint8Array(s.size).fill(0x5a);
+  const exchange = (out: number, back: number) =>
+    new Promise<void>((r) => {
+      want = back;
+      resolve = r;
+      for (let i = 0; i < out; i++) ch.write(msg);
+    });
+  const batch =
+    s.pattern === "ping-pong"
+      ? async () => {
+          for (let i = 0; i < s.count; i++) await exchange(1, s.size);
+        }
+      : () => exchange(s.count, 1);
   try {
-    await rt.wait(); // the child is up
-    const ns = await timeIt("pipe", rt.wait, s.count);
-    return {
-      scenario: s,
-      ns,
-      placement: { self: cpuOf("self"), peer: child.pid === undefined ? undefined : cpuOf(child.pid) },
-    };
+    if (s.pattern === "ping-pong") await exchange(1, s.size); // the peer is up and connected
+    const ns = await timeIt(s.mechanism, batch, s.count, samples);
+    const peer = ch.child.pid === undefined ? undefined : cpuOf(ch.child.pid);
+    return { scenario: s, ns, placement: { self: cpuOf(process.pid), peer, pinned: undefined } };
   } finally {
-    child.stdin.end();
-    child.kill();
+    ch.close();
   }
 }
 
-async function unixPingPong(s: Scenario): Promise<HostResult> {
-  const path = join(tmpdir(), `kbridge-bench-${process.pid}-${Date.now()}.sock`);
-  const server: Server = createServer((c) => {
-    c.on("error", () => {}); // the client going away mid-echo is the end of the run
-    c.pipe(c);
-  });
-  await new Promise<void>((r) => server.listen(path, r));
-  const sock: Socket = createConnection(path);
-  await new Promise<void>((r) => sock.once("connect", () => r()));
-  sock.setNoDelay?.(true);
-  const rt = roundTrips((b) => sock.write(b), s.size);
-  sock.on("data", (c: Uint8Array) => rt.feed(c));
-  sock.on("error", () => {});
-  try {
-    const ns = await timeIt("unix-stream", rt.wait, s.count);
-    // Both ends live in this process: the echo runs on its event loop.
-    return { scenario: s, ns, placement: { self: cpuOf("self"), peer: cpuOf("self") } };
-  } finally {
-    sock.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  }
-}
-
-async function shmPingPong(s: Scenario): Promise<HostResult> {
-  // Two threads share an Int32Array: each waits (futex wait) for the other's turn and wakes it (futex wake).
+async function shmPingPong(s: Scenario, samples: number, pl: Placement): Promise<Omit<HostResult, "note">> {
+  // Two threads share memory: the message, a turn word each waits on (futex wait) and the other wakes (futex wake).
   const sab = new SharedArrayBuffer(8 + s.size);
   const flag = new Int32Array(sab, 0, 2);
+  const data = new Uint8Array(sab, 8);
   const worker = new Worker(
-    `const { workerData } = require("node:worker_threads");
-     const f = new Int32Array(workerData, 0, 2);
-     for (;;) { Atomics.wait(f, 0, 0); if (Atomics.load(f, 1) === 1) break; Atomics.store(f, 0, 0); Atomics.notify(f, 0); }`,
+    `const { workerData, parentPort } = require("node:worker_threads");
+     const f = new Int32Array(workerData, 0, 2), d = new Uint8Array(workerData, 8);
+     let tid = null; try { tid = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop()); } catch {}
+     parentPort.postMessage(tid);
+     for (;;) { Atomics.wait(f, 0, 0); if (Atomics.load(f, 1) === 1) break; d[0] ^= 1; Atomics.store(f, 0, 0); Atomics.notify(f, 0); }`,
     { eval: true, workerData: sab },
   );
+  // The worker tells its thread id (/proc/thread-self); it alone moves to the peer's CPU.
+  const tid = await new Promise<number | undefined>((r) =>
+    worker.once("message", (t: unknown) => r(Number.isInteger(t) ? (t as number) : undefined)),
+  );
+  if (pl.peer !== undefined && tid !== undefined) {
+    taskset(String(pl.self), process.pid);
+    taskset(String(pl.peer), tid);
+  }
   const once = () => {
+    data[0] = 0x5a;
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
     while (Atomics.load(flag, 0) === 1) Atomics.wait(flag, 0, 1, 1000);
   };
   try {
-    const ns = await timeIt("shm-futex", once, s.count);
-    return { scenario: s, ns, placement: { self: cpuOf("self"), peer: undefined } };
+    const ns = await timeIt(
+      "shm-futex",
+      () => {
+        for (let i = 0; i < s.count; i++) once();
+      },
+      s.count,
+      samples,
+    );
+    const peer = tid === undefined ? undefined : cpuOf(process.pid, tid);
+    return { scenario: s, ns, placement: { self: cpuOf(process.pid), peer, pinned: undefined } };
   } finally {
     Atomics.store(flag, 1, 1);
     Atomics.store(flag, 0, 1);
@@ -169,31 +384,50 @@ async function shmPingPong(s: Scenario): Promise<HostResult> {
   }
 }
 
-async function sysfsRead(s: Scenario): Promise<HostResult> {
+async function sysfsRead(s: Scenario, samples: number): Promise<Omit<HostResult, "note">> {
   const path = "/sys/devices/system/cpu/online";
   try {
     readFileSync(path);
   } catch {
     throw new KernelError("ENOENT", `${path} cannot be read on this host`, { op: "runHost" });
   }
-  const ns = await timeIt("sysfs", () => void readFileSync(path), s.count);
-  return { scenario: s, ns, placement: { self: cpuOf("self"), peer: undefined } };
+  const buf = new Uint8Array(Math.max(s.size, 4096));
+  // open + read + close each time, as a reader of an attribute does (sysfs generates the text at open).
+  const ns = await timeIt(
+    "sysfs",
+    () => {
+      for (let i = 0; i < s.count; i++) {
+        const fd = openSync(path, "r");
+        readSync(fd, buf, 0, s.size, 0);
+        closeSync(fd);
+      }
+    },
+    s.count,
+    samples,
+  );
+  return { scenario: s, ns, placement: { self: cpuOf(process.pid), peer: undefined, pinned: undefined } };
 }
 
-/**
- * A real copy_to_user of `size` bytes on this host, as the project's C baseline measures it: pread of a file on
- * tmpfs (/dev/shm, else the temporary directory) into a buffer, timed with tinybench; nanoseconds per read.
- */
-export async function hostCopy(size: number, count: number): Promise<Summary> {
-  if (!Number.isInteger(size) || size < 1 || size > 64 << 20)
-    throw new KernelError("EINVAL", `size ${String(size)} is not 1..64 MiB`, { op: "hostCopy" });
+async function preadScenario(s: Scenario, samples: number): Promise<Omit<HostResult, "note">> {
+  const ns = await preadTimes(s.size, s.count, samples);
+  return { scenario: s, ns, placement: { self: cpuOf(process.pid), peer: undefined, pinned: undefined } };
+}
+
+async function preadTimes(size: number, count: number, samples: number): Promise<Summary> {
   const dir = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
   const path = join(dir, `kbridge-bench-${process.pid}-${Date.now()}.bin`);
   writeFileSync(path, new Uint8Array(size).fill(0x5a));
   const fd = openSync(path, "r");
   const buf = new Uint8Array(size);
   try {
-    return await timeIt("pread", () => void readSync(fd, buf, 0, size, 0), count);
+    return await timeIt(
+      "pread",
+      () => {
+        for (let i = 0; i < count; i++) readSync(fd, buf, 0, size, 0);
+      },
+      count,
+      samples,
+    );
   } finally {
     closeSync(fd);
     unlinkSync(path);
@@ -201,25 +435,76 @@ export async function hostCopy(size: number, count: number): Promise<Summary> {
 }
 
 /**
- * Runs `scenario` on the host's real mechanisms and returns nanoseconds per message (tinybench samples, summarized)
- * and where the two sides ran.
- * @throws {@link @kbridge/uapi!KernelError} EOPNOTSUPP for a scenario the host back end does not run
+ * A real copy_to_user of `size` bytes on this host, as the project's C baseline measures it: pread of a file on
+ * tmpfs (/dev/shm, else the temporary directory) into a buffer; nanoseconds per read, over `samples` samples of
+ * `count` reads each.
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL for a size outside 1..64 MiB or bad counts
  */
-export async function runHost(scenario: Scenario): Promise<HostResult> {
-  const why = hostSupported(scenario);
+export async function hostCopy(size: number, count: number, samples = 5): Promise<Summary> {
+  if (!Number.isInteger(size) || size < 1 || size > 64 << 20)
+    throw new KernelError("EINVAL", `size ${String(size)} is not 1..64 MiB`, { op: "hostCopy" });
+  checkCounts(count, samples, "hostCopy");
+  return preadTimes(size, count, samples);
+}
+
+function checkCounts(count: number, samples: number, op: string): void {
+  if (!Number.isInteger(count) || count < 1 || count > 10_000_000)
+    throw new KernelError("EINVAL", `count ${String(count)} is not 1..10000000`, { op });
+  if (!Number.isInteger(samples) || samples < 1 || samples > 1000)
+    throw new KernelError("EINVAL", `samples ${String(samples)} is not 1..1000`, { op });
+}
+
+const NOTES: Record<string, string> = {
+  pipe: "pipe, fifo, unix-stream: Node's streams and event loop on both sides, and a child process that echoes; the C figures of ipc-baselines.md are the mechanism alone",
+  "shm-futex":
+    "shm-futex: Atomics.wait/notify between the main thread and a worker (futex wait/wake underneath)",
+  read: "read: pread of a tmpfs file into a buffer, the real copy_to_user from the page cache",
+  sysfs:
+    "sysfs: open + read + close of /sys/devices/system/cpu/online (a few bytes, whatever the size), through fs.*Sync",
+};
+
+/**
+ * Runs `scenario` on the host's real mechanisms: one warm-up sample, then `scenario.samples` (5 by default) timed
+ * samples of `scenario.count` messages each, with tinybench; returns nanoseconds per message and where the sides ran.
+ * `options.pin` pins the two sides with taskset to one CPU (`same`) or two (`split`), and gives this process its CPUs
+ * back afterwards.
+ * @throws {@link @kbridge/uapi!KernelError} EOPNOTSUPP for a scenario the host back end does not run (or pinning
+ * without taskset), EINVAL for bad counts
+ */
+export async function runHost(scenario: Scenario, options: { readonly pin?: Pin } = {}): Promise<HostResult> {
+  const pin = options?.pin;
+  if (pin !== undefined && pin !== "same" && pin !== "split")
+    throw new KernelError("EINVAL", `pin ${String(pin)} is not same or split`, { op: "runHost" });
+  const why = hostSupported(scenario, pin);
   if (why !== undefined) throw new KernelError("EOPNOTSUPP", why, { op: "runHost" });
-  if (!Number.isInteger(scenario.count) || scenario.count < 1)
-    throw new KernelError("EINVAL", `count ${String(scenario.count)} is not a positive integer`, {
+  if (!Number.isInteger(scenario.size) || scenario.size < 1)
+    throw new KernelError("EINVAL", `size ${String(scenario.size)} is not a positive integer`, {
       op: "runHost",
     });
-  switch (scenario.mechanism) {
-    case "pipe":
-      return pipePingPong(scenario);
-    case "unix-stream":
-      return unixPingPong(scenario);
-    case "shm-futex":
-      return shmPingPong(scenario);
-    default:
-      return sysfsRead(scenario);
+  const samples = scenario.samples ?? 5;
+  checkCounts(scenario.count, samples, "runHost");
+  const pl = place(pin);
+  try {
+    let r: Omit<HostResult, "note">;
+    switch (scenario.mechanism) {
+      case "shm-futex":
+        r = await shmPingPong(scenario, samples, pl);
+        break;
+      case "sysfs":
+        r = await sysfsRead(scenario, samples);
+        break;
+      case "read":
+        r = await preadScenario(scenario, samples);
+        break;
+      default:
+        r = await streamScenario(scenario, samples, pl);
+    }
+    const note =
+      NOTES[
+        scenario.mechanism === "fifo" || scenario.mechanism === "unix-stream" ? "pipe" : scenario.mechanism
+      ]!;
+    return { ...r, placement: { ...r.placement, pinned: pin }, note };
+  } finally {
+    pl.restore();
   }
 }

@@ -1,6 +1,9 @@
 /**
- * The benchmark kit for kernel↔user communication: statistics of samples (quantiles, confidence intervals,
- * comparison of runs), with scenarios on the simulated kernel and on the host to come.
+ * The benchmark kit for kernel↔user communication: scenarios (mechanism × pattern × size) run on the simulated kernel,
+ * where every system call, copy and fault is counted, with statistics done right (warm-up, samples, quantiles,
+ * confidence intervals), reports (JSON with a schema, Markdown, SVG) and the comparison of two runs. The host back end
+ * (real pipes, FIFOs, sockets, shared memory on this machine) is Node-only and reached through the `kbridge-bench`
+ * command line.
  *
  * @packageDocumentation
  */
@@ -24,6 +27,7 @@ export {
   makeReport,
   REPORT_SCHEMA,
   type Report,
+  type SvgMetric,
   toMarkdown,
   toSvg,
   validateReport,

@@ -1,7 +1,7 @@
 // The model back end: a scenario runs on a fresh simulated kernel (@kbridge/kernel), where every system call, every
 // byte that crosses copy_to_user/copy_from_user and every page fault is counted, next to the model's own wall time.
 
-import { type File, type Module, O_RDONLY, O_RDWR } from "@kbridge/chrdev";
+import { type File, type Module, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "@kbridge/chrdev";
 import {
   AF_NETLINK,
   AF_UNIX,
@@ -28,10 +28,13 @@ import {
   PROT_WRITE,
   type Vma,
 } from "@kbridge/vmm";
+import { Bench } from "tinybench";
+import { type Summary, summarize } from "./stats.js";
 
 /** The mechanisms a scenario can use. */
 export const MECHANISMS = [
   "pipe",
+  "fifo",
   "unix-stream",
   "unix-dgram",
   "netlink",
@@ -62,6 +65,11 @@ export interface Scenario {
   readonly count: number;
   /** Receivers, for fan-out (1 otherwise). */
   readonly receivers?: number;
+  /**
+   * Timed samples (5 by default), each of `count` messages, after one untimed warm-up sample of `count` messages:
+   * a run moves `count × (samples + 1)` messages.
+   */
+  readonly samples?: number;
 }
 
 /** What one run of a scenario cost on the model, per message. */
@@ -76,13 +84,17 @@ export interface ModelResult {
   readonly copies: number;
   /** Page faults taken during copies per message. */
   readonly faults: number;
-  /** The model's wall time per message, in nanoseconds. */
-  readonly wallNs: number;
+  /**
+   * The model's wall time per message in nanoseconds: one figure per timed sample (a sample's time over its
+   * `count` messages), summarized — min, median, p99, max and the 95% confidence interval of the mean.
+   */
+  readonly wall: Summary;
   /** Every message arrived intact. */
   readonly intact: boolean;
 }
 
 const MAX_SIZE = 4 << 20;
+const DEFAULT_SAMPLES = 5;
 // A sysfs attribute holds at most PAGE_SIZE − 1 bytes; ioctl sizes are 14 bits; netlink and datagrams one skb.
 const LIMIT: Partial<Record<Mechanism, number>> = {
   sysfs: 4095,
@@ -101,7 +113,7 @@ export function supported(s: Scenario): string | undefined {
   if (s.mechanism === "netlink-multicast" && s.pattern !== "fan-out") return "multicast is fan-out";
   if (
     s.pattern === "ping-pong" &&
-    !["pipe", "unix-stream", "unix-dgram", "netlink", "shm-futex"].includes(s.mechanism)
+    !["pipe", "fifo", "unix-stream", "unix-dgram", "netlink", "shm-futex"].includes(s.mechanism)
   )
     return `${s.mechanism} has no way back`;
   const limit = LIMIT[s.mechanism];
@@ -121,6 +133,10 @@ function checkScenario(s: Scenario): void {
     throw bad(`count ${String(s.count)} is not 1..1000000`);
   const r = s.receivers ?? 1;
   if (!Number.isInteger(r) || r < 1 || r > 1024) throw bad(`receivers ${String(r)} is not 1..1024`);
+  const n = s.samples ?? DEFAULT_SAMPLES;
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw bad(`samples ${String(n)} is not 1..1000`);
+  if (s.count * (n + 1) > 10_000_000)
+    throw bad(`count ${s.count} × (samples ${n} + 1) is more than 10000000 messages`);
   const why = supported(s);
   if (why !== undefined) throw new KernelError("EOPNOTSUPP", why, { op: "runModel" });
 }
@@ -181,50 +197,80 @@ function rig(s: Scenario): Rig {
   const pingpong = s.pattern === "ping-pong";
   switch (s.mechanism) {
     case "pipe":
+    case "fifo":
     case "unix-stream":
     case "unix-dgram": {
       const [a, b] = two(k);
-      // Two channels (a→b, b→a), each a pipe or a socket pair.
-      const chan = (): [number, number, number, number] => {
-        // Nonblocking: one process drives both ends, so a full buffer must return a short write, not sleep.
-        if (s.mechanism === "pipe") {
-          const ab = a.pipe(0o4000) as [number, number];
-          const ba = a.pipe(0o4000) as [number, number];
-          return [ab[1], ab[0], ba[1], ba[0]];
-        }
+      // Two channels, each [writer, its fd, reader, its fd]. Nonblocking: one loop drives both ends, so a full
+      // buffer must give a short write, not a sleep.
+      type End = readonly [Libc, number];
+      let chans: [End, End, End, End];
+      if (s.mechanism === "fifo") {
+        // Two named pipes between two processes, opened as a shell pipeline's ends would be (reader first).
+        const open = (l: Libc, path: string, flags: number) => l.open(path, flags | O_NONBLOCK) as number;
+        a.mkfifo("/tmp/bench-ab", 0o600);
+        a.mkfifo("/tmp/bench-ba", 0o600);
+        const br = open(b, "/tmp/bench-ab", O_RDONLY);
+        const aw = open(a, "/tmp/bench-ab", O_WRONLY);
+        const ar = open(a, "/tmp/bench-ba", O_RDONLY);
+        const bw = open(b, "/tmp/bench-ba", O_WRONLY);
+        chans = [
+          [a, aw],
+          [b, br],
+          [b, bw],
+          [a, ar],
+        ];
+      } else if (s.mechanism === "pipe") {
+        // One process holds both pipes, as a parent does before fork: the costs are the same.
+        const ab = a.pipe(0o4000) as [number, number];
+        const ba = a.pipe(0o4000) as [number, number];
+        chans = [
+          [a, ab[1]],
+          [a, ab[0]],
+          [a, ba[1]],
+          [a, ba[0]],
+        ];
+      } else {
         const [x, y] = a.socketpair(AF_UNIX, s.mechanism === "unix-stream" ? SOCK_STREAM : SOCK_DGRAM) as [
           number,
           number,
         ];
-        return [x, y, y, x];
-      };
-      const [aw, br, bw, ar] = chan();
-      // The consumer gets the descriptors it reads and answers on by fork-like sharing: same table here.
-      const src = a.malloc(size);
-      const dst = a.malloc(size);
-      const back = a.malloc(size);
-      const moveAll = (fdw: number, fdr: number, from: number, to: number) => {
+        chans = [
+          [a, x],
+          [a, y],
+          [a, y],
+          [a, x],
+        ];
+      }
+      const [[wl, fdw], [rl, fdr], [wl2, fdw2], [rl2, fdr2]] = chans;
+      const src = wl.malloc(size);
+      const dst = rl.malloc(size);
+      const back = rl2.malloc(size);
+      const moveAll = (w: Libc, fw: number, from: number, r: Libc, fr: number, to: number) => {
         for (let done = 0; done < size; ) {
-          const w = k.sys.write(a.task, fdw, from + done, size - done) as number;
-          if (w <= 0) return false;
+          const n = k.sys.write(w.task, fw, from + done, size - done) as number;
+          if (n <= 0) return false;
           let got = 0;
-          while (got < w) {
-            const r = k.sys.read(a.task, fdr, to + done + got, w - got) as number;
-            if (r <= 0) return false;
-            got += r;
+          while (got < n) {
+            const m = k.sys.read(r.task, fr, to + done + got, n - got) as number;
+            if (m <= 0) return false;
+            got += m;
           }
-          done += w;
+          done += n;
         }
         return true;
       };
-      void b;
+      // The answer goes back from the consumer's buffer: in the same process for pipe and sockets.
+      const answer = rl === wl2 ? dst : wl2.malloc(size);
       return {
         k,
         step: (i) => {
-          a.poke(src, message(i, size));
-          if (!moveAll(aw, br, src, dst)) return false;
-          if (pingpong && !moveAll(bw, ar, dst, back)) return false;
-          return intactAt(a.peek(pingpong ? back : dst, size), i, size);
+          wl.poke(src, message(i, size));
+          if (!moveAll(wl, fdw, src, rl, fdr, dst)) return false;
+          if (!pingpong) return intactAt(rl.peek(dst, size), i, size);
+          if (answer !== dst) wl2.poke(answer, rl.peek(dst, size));
+          if (!moveAll(wl2, fdw2, answer, rl2, fdr2, back)) return false;
+          return intactAt(rl2.peek(back, size), i, size);
         },
       };
     }
@@ -369,38 +415,49 @@ function rig(s: Scenario): Rig {
   }
 }
 
-// A monotonic clock in milliseconds wherever the code runs (performance.now, else Date.now).
-const perf = (globalThis as { performance?: { now(): number } }).performance;
-const now: () => number = perf !== undefined ? () => perf.now() : () => Date.now();
-
 function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 }
 
 /**
  * Runs `scenario` on a fresh simulated kernel and returns its costs per message: system calls, bytes copied between
- * user and kernel, copies of the data, faults, and the model's wall time.
+ * user and kernel, copies of the data, faults, and the model's wall time. The run is one untimed warm-up sample and
+ * `samples` timed ones (tinybench), each of `count` messages; the counted costs are averaged over every message.
  * @throws {@link @kbridge/uapi!KernelError} EINVAL for a malformed scenario, EOPNOTSUPP for one the mechanism cannot do
  */
 export function runModel(scenario: Scenario): ModelResult {
   checkScenario(scenario);
   const { k, step } = rig(scenario);
+  const { count } = scenario;
   const calls0 = k.syscallCount;
   const before = k.vmm.uaccessStats();
   let intact = true;
-  const t0 = now();
-  for (let i = 0; i < scenario.count; i++) if (!step(i)) intact = false;
-  const wall = now() - t0;
+  let moved = 0;
+  const bench = new Bench({
+    iterations: scenario.samples ?? DEFAULT_SAMPLES,
+    time: 0,
+    warmupIterations: 1,
+    warmupTime: 0,
+    retainSamples: true,
+    throws: true,
+  });
+  bench.add("model", () => {
+    for (let j = 0; j < count; j++) if (!step(moved++)) intact = false;
+  });
+  bench.runSync();
+  const result = bench.tasks[0]?.result;
+  const samples = result !== undefined && "latency" in result ? result.latency.samples : undefined;
+  if (samples === undefined || samples.length === 0)
+    throw new KernelError("EIO", "the model run produced no samples", { op: "runModel" });
   const after = k.vmm.uaccessStats();
-  const n = scenario.count;
-  const bytesCopied = (after.bytesCopied - before.bytesCopied) / n;
+  const bytesCopied = (after.bytesCopied - before.bytesCopied) / moved;
   return {
     scenario,
-    syscalls: (k.syscallCount - calls0) / n,
+    syscalls: (k.syscallCount - calls0) / moved,
     bytesCopied,
     copies: Math.round(bytesCopied / scenario.size),
-    faults: (after.faultsResolved - before.faultsResolved) / n,
-    wallNs: (wall * 1e6) / n,
+    faults: (after.faultsResolved - before.faultsResolved) / moved,
+    wall: summarize(Array.from(samples, (ms) => (ms * 1e6) / count)),
     intact,
   };
 }

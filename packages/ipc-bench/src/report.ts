@@ -4,6 +4,7 @@
 
 import { KernelError } from "@kbridge/uapi";
 import type { ModelResult } from "./model.js";
+import { compare, type Summary } from "./stats.js";
 
 /** The machine a run was measured on. */
 export interface MachineInfo {
@@ -15,6 +16,11 @@ export interface MachineInfo {
   readonly kernel: string;
   /** The JavaScript runtime and version (`node v20.20.2`). */
   readonly runtime: string;
+  /**
+   * Whether the machine is a virtual machine and how its idle vCPUs wake (the cpuidle driver, guest halt polling):
+   * on a VM a wakeup across vCPUs costs tens of microseconds, which decides every blocking round trip.
+   */
+  readonly vm?: string;
 }
 
 /** A run as JSON: what was measured, where, and the results. */
@@ -40,19 +46,44 @@ export interface HostFigure {
     readonly mechanism: string;
     readonly pattern: string;
     readonly size: number;
+    /** Messages (round trips for ping-pong) per timed sample. */
     readonly count: number;
+    /** Timed samples. */
+    readonly samples: number;
   };
-  /** Nanoseconds per message: median, p99, mean, relative margin of error (%), samples. */
-  readonly ns: {
-    readonly median: number;
-    readonly p99: number;
-    readonly mean: number;
-    readonly rme: number;
-    readonly n: number;
+  /** Nanoseconds per message, one figure per sample, summarized. */
+  readonly ns: Summary;
+  /**
+   * Where the two sides ran: the CPU each last ran on (null when the host does not show it), and the placement asked
+   * for — `same` (both pinned to one CPU), `split` (pinned to two), or null when the scheduler chose.
+   */
+  readonly placement: {
+    readonly self: number | null;
+    readonly peer: number | null;
+    readonly pinned: "same" | "split" | null;
   };
-  /** The CPUs the two sides last ran on (null when the host does not show it). */
-  readonly placement: { readonly self: number | null; readonly peer: number | null };
+  /** What the figure includes beyond the mechanism itself (Node's event loop, a child's stream handling). */
+  readonly note?: string;
 }
+
+// A summary of samples (stats.ts's Summary), as the schema describes it twice: model wall time and host figures.
+const SUMMARY = {
+  type: "object",
+  required: ["n", "min", "max", "mean", "median", "p99", "stddev", "sem", "moe", "rme", "stable"],
+  properties: {
+    n: { type: "integer", minimum: 1 },
+    min: { type: "number", minimum: 0 },
+    max: { type: "number", minimum: 0 },
+    mean: { type: "number", minimum: 0 },
+    median: { type: "number", minimum: 0 },
+    p99: { type: "number", minimum: 0 },
+    stddev: { type: "number", minimum: 0 },
+    sem: { type: "number", minimum: 0 },
+    moe: { type: "number", minimum: 0 },
+    rme: { type: "number", minimum: 0 },
+    stable: { type: "boolean" },
+  },
+} as const;
 
 /** The JSON Schema (draft 2020-12) of a {@link Report}. */
 export const REPORT_SCHEMA = Object.freeze({
@@ -72,6 +103,7 @@ export const REPORT_SCHEMA = Object.freeze({
         cores: { type: "integer", minimum: 1 },
         kernel: { type: "string" },
         runtime: { type: "string" },
+        vm: { type: "string" },
       },
     },
     host: {
@@ -80,13 +112,28 @@ export const REPORT_SCHEMA = Object.freeze({
         type: "object",
         required: ["scenario", "ns", "placement"],
         properties: {
-          scenario: { type: "object", required: ["mechanism", "pattern", "size", "count"] },
-          ns: {
+          scenario: {
             type: "object",
-            required: ["median", "p99", "mean", "rme", "n"],
-            properties: { median: { type: "number", minimum: 0 }, n: { type: "integer", minimum: 1 } },
+            required: ["mechanism", "pattern", "size", "count", "samples"],
+            properties: {
+              mechanism: { type: "string" },
+              pattern: { enum: ["one-way", "ping-pong", "fan-out"] },
+              size: { type: "integer", minimum: 1 },
+              count: { type: "integer", minimum: 1 },
+              samples: { type: "integer", minimum: 1 },
+            },
           },
-          placement: { type: "object", required: ["self", "peer"] },
+          ns: SUMMARY,
+          placement: {
+            type: "object",
+            required: ["self", "peer", "pinned"],
+            properties: {
+              self: { type: ["integer", "null"], minimum: 0 },
+              peer: { type: ["integer", "null"], minimum: 0 },
+              pinned: { enum: ["same", "split", null] },
+            },
+          },
+          note: { type: "string" },
         },
       },
     },
@@ -94,7 +141,7 @@ export const REPORT_SCHEMA = Object.freeze({
       type: "array",
       items: {
         type: "object",
-        required: ["scenario", "syscalls", "bytesCopied", "copies", "faults", "wallNs", "intact"],
+        required: ["scenario", "syscalls", "bytesCopied", "copies", "faults", "wall", "intact"],
         properties: {
           scenario: {
             type: "object",
@@ -105,13 +152,14 @@ export const REPORT_SCHEMA = Object.freeze({
               size: { type: "integer", minimum: 1 },
               count: { type: "integer", minimum: 1 },
               receivers: { type: "integer", minimum: 1 },
+              samples: { type: "integer", minimum: 1 },
             },
           },
           syscalls: { type: "number", minimum: 0 },
           bytesCopied: { type: "number", minimum: 0 },
           copies: { type: "integer", minimum: 0 },
           faults: { type: "number", minimum: 0 },
-          wallNs: { type: "number", minimum: 0 },
+          wall: SUMMARY,
           intact: { type: "boolean" },
         },
       },
@@ -120,7 +168,7 @@ export const REPORT_SCHEMA = Object.freeze({
 });
 
 type Schema = {
-  readonly type?: string;
+  readonly type?: string | readonly string[];
   readonly enum?: readonly unknown[];
   readonly required?: readonly string[];
   readonly properties?: Readonly<Record<string, Schema>>;
@@ -132,20 +180,21 @@ type Schema = {
 function check(v: unknown, s: Schema, at: string, out: string[]): void {
   if (s.enum !== undefined && !s.enum.includes(v))
     out.push(`${at}: ${JSON.stringify(v)} is not one of ${JSON.stringify(s.enum)}`);
-  const t = s.type;
-  if (t !== undefined) {
-    const ok =
-      t === "object"
-        ? typeof v === "object" && v !== null && !Array.isArray(v)
-        : t === "array"
-          ? Array.isArray(v)
-          : t === "integer"
-            ? Number.isInteger(v)
+  const types = s.type === undefined ? [] : typeof s.type === "string" ? [s.type] : s.type;
+  const is = (t: string) =>
+    t === "object"
+      ? typeof v === "object" && v !== null && !Array.isArray(v)
+      : t === "array"
+        ? Array.isArray(v)
+        : t === "integer"
+          ? Number.isInteger(v)
+          : t === "null"
+            ? v === null
             : typeof v === t;
-    if (!ok) {
-      out.push(`${at}: ${JSON.stringify(v)} is not ${t === "integer" ? "an" : "a"} ${t}`);
-      return;
-    }
+  if (types.length > 0 && !types.some(is)) {
+    const t = types.join(" or ");
+    out.push(`${at}: ${JSON.stringify(v)} is not ${/^[aeiou]/.test(t) ? "an" : "a"} ${t}`);
+    return;
   }
   if (s.minimum !== undefined && typeof v === "number" && v < s.minimum)
     out.push(`${at}: ${v} is below ${s.minimum}`);
@@ -195,32 +244,51 @@ const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ?
 const label = (r: ModelResult) =>
   `${r.scenario.mechanism} ${r.scenario.pattern}${r.scenario.pattern === "fan-out" ? ` ×${r.scenario.receivers ?? 1}` : ""}`;
 
-/** The report as Markdown: the machine, then one table row per scenario. */
+const place = (p: HostFigure["placement"]) =>
+  `${p.self === null ? "?" : p.peer === null ? `cpu ${p.self}` : `cpu ${p.self} ↔ cpu ${p.peer}`}${p.pinned === null ? "" : ` (pinned, ${p.pinned})`}`;
+const hostLabel = (h: HostFigure) =>
+  `${h.scenario.mechanism} ${h.scenario.pattern}${h.placement.pinned === null ? "" : ` ${h.placement.pinned}`}`;
+// Durations in the unit that reads best.
+const ns = (v: number) =>
+  v >= 1e6
+    ? `${(v / 1e6).toFixed(2)} ms`
+    : v >= 1e3
+      ? `${(v / 1e3).toFixed(v >= 1e5 ? 0 : 1)} µs`
+      : `${v.toFixed(0)} ns`;
+
+/**
+ * The report as Markdown: the machine, then one table row per scenario — on the model the counted costs and the wall
+ * time (median and the 95% margin), on the host min/median/p99/max per message with the margin and where it ran.
+ */
 export function toMarkdown(report: Report): string {
   const m = report.machine;
-  const head = `Measured on the ${report.backend} back end, ${m.cpu}, ${m.cores} cores, ${m.kernel}, ${m.runtime}; ${report.date}.`;
+  const head = `Measured on the ${report.backend} back end, ${m.cpu}, ${m.cores} cores, ${m.kernel}${m.vm === undefined ? "" : ` (${m.vm})`}, ${m.runtime}; ${report.date}.`;
   if (report.backend === "host") {
-    const place = (p: HostFigure["placement"]) =>
-      p.self === null ? "?" : p.peer === null ? `cpu ${p.self}` : `cpu ${p.self} ↔ cpu ${p.peer}`;
+    const figures = report.host ?? [];
+    const notes = [...new Set(figures.flatMap((h) => (h.note === undefined ? [] : [h.note])))];
     return `${[
       head,
       "",
-      "| scenario | size (B) | median (ns) | p99 (ns) | ± (%) | samples | placement |",
-      "|---|---:|---:|---:|---:|---:|---|",
-      ...(report.host ?? []).map(
+      "| scenario | size (B) | min | median | p99 | max | ± (95%) | samples × messages | placement |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+      ...figures.map(
         (h) =>
-          `| ${h.scenario.mechanism} ${h.scenario.pattern} | ${h.scenario.size} | ${fmt(h.ns.median)} | ${fmt(h.ns.p99)} | ${h.ns.rme.toFixed(1)} | ${h.ns.n} | ${place(h.placement)} |`,
+          `| ${hostLabel(h)} | ${h.scenario.size} | ${ns(h.ns.min)} | **${ns(h.ns.median)}** | ${ns(h.ns.p99)} | ${ns(h.ns.max)} | ${h.ns.rme.toFixed(1)}%${h.ns.stable ? "" : " ⚠"} | ${h.ns.n} × ${h.scenario.count} | ${place(h.placement)} |`,
       ),
+      ...(notes.length > 0 ? ["", ...notes.map((n) => `- ${n}`)] : []),
+      ...(figures.some((h) => !h.ns.stable)
+        ? ["", "⚠: the 95% margin of the mean is above 5%; the figure is noisy, take more samples."]
+        : []),
     ].join("\n")}\n`;
   }
   const lines = [
     head,
     "",
-    "| scenario | size (B) | syscalls | copies | bytes copied | faults | wall time (ns) | intact |",
-    "|---|---:|---:|---:|---:|---:|---:|:---:|",
+    "| scenario | size (B) | syscalls | copies | bytes copied | faults | model time | ± (95%) | intact |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ...report.results.map(
       (r) =>
-        `| ${label(r)} | ${r.scenario.size} | ${fmt(r.syscalls)} | ${r.copies} | ${fmt(r.bytesCopied)} | ${fmt(r.faults)} | ${fmt(r.wallNs)} | ${r.intact ? "yes" : "**no**"} |`,
+        `| ${label(r)} | ${r.scenario.size} | ${fmt(r.syscalls)} | ${r.copies} | ${fmt(r.bytesCopied)} | ${fmt(r.faults)} | ${ns(r.wall.median)} | ${r.wall.rme.toFixed(1)}% | ${r.intact ? "yes" : "**no**"} |`,
     ),
   ];
   return `${lines.join("\n")}\n`;
@@ -241,21 +309,47 @@ const COLORS = [
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
+/** What {@link toSvg} plots against message size. */
+export type SvgMetric = "latency" | "throughput" | "bytesCopied" | "syscalls";
+
 /**
- * An SVG plot of `metric` (wall time per message by default) against message size, both on log scales, one line per
- * mechanism and pattern, with axes, ticks and a legend.
- * @throws {@link @kbridge/uapi!KernelError} EINVAL for a report without positive values to plot
+ * An SVG plot of `metric` against message size, both on log scales, one line per mechanism and pattern (and
+ * placement, on the host), with axes, ticks and a legend: `latency` (median time per message: the model's own time,
+ * or the host's), `throughput` (message bytes per second at that median), or, on the model, the counted
+ * `bytesCopied` and `syscalls` per message.
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL for an unknown metric, or a report without positive values to plot
  */
-export function toSvg(report: Report, metric: "wallNs" | "bytesCopied" | "syscalls" = "wallNs"): string {
+export function toSvg(report: Report, metric: SvgMetric = "latency"): string {
+  if (!["latency", "throughput", "bytesCopied", "syscalls"].includes(metric))
+    throw new KernelError(
+      "EINVAL",
+      `metric ${String(metric)} is not latency, throughput, bytesCopied or syscalls`,
+      {
+        op: "toSvg",
+      },
+    );
   const series = new Map<string, [number, number][]>();
-  for (const r of report.results) {
-    const y = r[metric];
-    if (!(y > 0)) continue;
-    const key = label(r);
+  const add = (key: string, x: number, y: number) => {
+    if (!(y > 0)) return;
     const pts = series.get(key) ?? [];
-    pts.push([r.scenario.size, y]);
+    pts.push([x, y]);
     series.set(key, pts);
-  }
+  };
+  const fromTime = (size: number, t: number) => (metric === "throughput" ? (size / t) * 1e9 : t);
+  if (report.backend === "host") {
+    if (metric === "bytesCopied" || metric === "syscalls")
+      throw new KernelError("EINVAL", `the host back end does not count ${metric}`, { op: "toSvg" });
+    for (const h of report.host ?? [])
+      add(hostLabel(h), h.scenario.size, fromTime(h.scenario.size, h.ns.median));
+  } else
+    for (const r of report.results)
+      add(
+        label(r),
+        r.scenario.size,
+        metric === "latency" || metric === "throughput"
+          ? fromTime(r.scenario.size, r.wall.median)
+          : r[metric],
+      );
   if (series.size === 0) throw new KernelError("EINVAL", `no positive ${metric} to plot`, { op: "toSvg" });
   const all = [...series.values()].flat();
   const lx = (v: number) => Math.log10(v);
@@ -272,12 +366,15 @@ export function toSvg(report: Report, metric: "wallNs" | "bytesCopied" | "syscal
   const B = 50;
   const sx = (v: number) => L + ((lx(v) - x0) / (x1 - x0 || 1)) * (W - L - R);
   const sy = (v: number) => H - B - ((lx(v) - y0) / (y1 - y0 || 1)) * (H - T - B);
+  const where = report.backend === "host" ? "host" : "model";
   const unit =
-    metric === "wallNs"
-      ? "ns per message (model)"
-      : metric === "bytesCopied"
-        ? "bytes copied per message"
-        : "system calls per message";
+    metric === "latency"
+      ? `ns per message (${where}, median)`
+      : metric === "throughput"
+        ? `bytes per second (${where}, at the median)`
+        : metric === "bytesCopied"
+          ? "bytes copied per message"
+          : "system calls per message";
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -318,39 +415,71 @@ export function toSvg(report: Report, metric: "wallNs" | "bytesCopied" | "syscal
 
 /** One scenario's change between two runs. */
 export interface Change {
-  /** The scenario (mechanism, pattern, size). */
+  /** The scenario (mechanism, pattern, size; placement on the host). */
   readonly scenario: string;
-  /** The new wall time over the old (above 1: slower). */
+  /** The new median time over the old (above 1: slower). */
   readonly ratio: number;
-  /** Slower by more than the threshold. */
+  /** The 95% intervals of the two runs' means are apart. */
+  readonly significant: boolean;
+  /** Slower by more than the threshold, and significantly so. */
   readonly regression: boolean;
-  /** The counted costs (system calls, bytes copied) changed: a change of behaviour, not of speed. */
+  /** Faster by more than the threshold, and significantly so. */
+  readonly improvement: boolean;
+  /** The counted costs (system calls, bytes copied) changed: a change of behaviour, not of speed (model only). */
   readonly behaviour: boolean;
 }
 
 /**
- * Compares two runs scenario by scenario (matched by mechanism, pattern, size and receivers): the wall-time ratio,
- * a regression beyond `threshold` (0.25 = 25% by default: single model runs are noisy), and whether the counted costs
- * changed at all — which, on the model, is a change of behaviour whatever the timing says.
+ * Compares two runs of the same back end scenario by scenario (matched by mechanism, pattern, size and receivers, or
+ * placement on the host): the median ratio, whether the confidence intervals are apart, a regression or improvement
+ * beyond `threshold` (0.25 = 25% by default) that is also significant, and — on the model — whether the counted costs
+ * changed at all, which is a change of behaviour whatever the timing says. Scenarios in only one run are left out.
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL for a bad threshold or reports of different back ends
  */
 export function compareReports(before: Report, after: Report, threshold = 0.25): Change[] {
   if (typeof threshold !== "number" || !(threshold >= 0))
     throw new KernelError("EINVAL", `threshold ${String(threshold)} is not a fraction ≥ 0`, {
       op: "compareReports",
     });
+  if (before?.backend !== after?.backend)
+    throw new KernelError(
+      "EINVAL",
+      `a ${String(before?.backend)} run cannot be compared with a ${String(after?.backend)} run`,
+      { op: "compareReports" },
+    );
+  const out: Change[] = [];
+  const push = (scenario: string, b: Summary, a: Summary, behaviour: boolean) => {
+    if (!(b.median > 0)) return;
+    const c = compare(b, a, threshold);
+    out.push({
+      scenario,
+      ratio: c.ratio,
+      significant: c.significant,
+      regression: c.regression,
+      improvement: c.improvement,
+      behaviour,
+    });
+  };
+  if (before.backend === "host") {
+    const key = (h: HostFigure) => `${hostLabel(h)} ${h.scenario.size}`;
+    const old = new Map((before.host ?? []).map((h) => [key(h), h]));
+    for (const h of after.host ?? []) {
+      const b = old.get(key(h));
+      if (b !== undefined) push(key(h), b.ns, h.ns, false);
+    }
+    return out;
+  }
   const key = (r: ModelResult) => `${label(r)} ${r.scenario.size}`;
   const old = new Map(before.results.map((r) => [key(r), r]));
-  const out: Change[] = [];
   for (const r of after.results) {
     const b = old.get(key(r));
-    if (b === undefined || !(b.wallNs > 0)) continue;
-    const ratio = r.wallNs / b.wallNs;
-    out.push({
-      scenario: key(r),
-      ratio,
-      regression: ratio > 1 + threshold,
-      behaviour: b.syscalls !== r.syscalls || b.bytesCopied !== r.bytesCopied || b.copies !== r.copies,
-    });
+    if (b !== undefined)
+      push(
+        key(r),
+        b.wall,
+        r.wall,
+        b.syscalls !== r.syscalls || b.bytesCopied !== r.bytesCopied || b.copies !== r.copies,
+      );
   }
   return out;
 }

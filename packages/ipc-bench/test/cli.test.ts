@@ -1,7 +1,8 @@
 // The kbridge-bench command line, run in-process: list, a quick run writing JSON/MD/SVG, and usage errors.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/cli.js";
 import { validateReport } from "../src/index.js";
@@ -18,11 +19,17 @@ async function run(...argv: string[]) {
 }
 
 describe("kbridge-bench", () => {
-  it("list: every mechanism with the patterns the model runs", async () => {
+  it("list: every mechanism with the patterns each back end runs, and why the host cannot", async () => {
     const { code, out } = await run("list");
     expect(code).toBe(0);
-    expect(out).toContain("netlink-multicast  fan-out");
-    expect(out.find((l) => l.startsWith("pipe"))).toBe("pipe               one-way, ping-pong");
+    expect(out).toHaveLength(1 + 11);
+    expect(out.find((l) => l.startsWith("pipe"))).toBe(
+      "pipe               one-way, ping-pong           ping-pong, one-way",
+    );
+    expect(out.find((l) => l.startsWith("netlink-multicast"))).toMatch(
+      /^netlink-multicast {2}fan-out +— Node cannot/,
+    );
+    expect(out.find((l) => l.startsWith("mmap"))).toMatch(/— Node cannot mmap/);
   });
 
   it("run --quick writes a valid JSON report, the Markdown table and a well-formed SVG", async () => {
@@ -45,14 +52,17 @@ describe("kbridge-bench", () => {
       svg,
     );
     expect(code).toBe(0);
+    // Every pattern the model runs for the mechanism, at the 3 quick sizes.
     expect(out.filter((l) => l.startsWith("| pipe one-way"))).toHaveLength(3);
+    expect(out.filter((l) => l.startsWith("| pipe ping-pong"))).toHaveLength(3);
     const report = JSON.parse(readFileSync(json, "utf8"));
     expect(validateReport(report)).toEqual([]);
-    expect(report.results).toHaveLength(6);
+    expect(report.results).toHaveLength(9);
+    expect(report.results[0].wall.n).toBe(5);
     expect(readFileSync(md, "utf8")).toContain("| mmap one-way | 65536 | 0 | 0 | 0 |");
     const s = readFileSync(svg, "utf8");
-    expect(s.startsWith("<svg")).toBe(true);
-    expect(s.trim().endsWith("</svg>")).toBe(true);
+    expect(XMLValidator.validate(s)).toBe(true);
+    expect(s.match(/<polyline/g)).toHaveLength(3);
   });
 
   it("fan-out and skipped combinations; usage errors exit 2", async () => {
@@ -71,37 +81,93 @@ describe("kbridge-bench", () => {
     expect(f.code).toBe(0);
     expect(f.out.some((l) => l.startsWith("| netlink-multicast fan-out ×3 | 1024 | 3 | 3 |"))).toBe(true);
     const skip = await run("run", "sysfs", "--sizes", "64,8K", "--count", "2");
-    expect(skip.out).toContain("(skipped sysfs 8192: sysfs moves at most 4095 bytes at once)");
+    expect(skip.out).toContain("(skipped sysfs one-way 8192: sysfs moves at most 4095 bytes at once)");
     expect((await run("run", "pigeon")).code).toBe(2);
     expect((await run("run", "--sizes", "lots")).code).toBe(2);
     expect((await run("run", "--pattern", "sideways")).code).toBe(2);
     expect((await run("nonsense")).code).toBe(2);
+    expect((await run("run", "--count", "0")).code).toBe(2);
+    expect((await run("run", "--samples", "1.5")).code).toBe(2);
+    const pin = await run("run", "pipe", "--pin", "same");
+    expect(pin.code).toBe(2);
+    expect(pin.err[0]).toMatch(/the model has no CPUs/);
+    expect((await run("run", "--backend", "host", "--pin", "diagonal")).code).toBe(2);
+    expect((await run("run", "--backend", "host", "--metric", "syscalls")).code).toBe(2);
   });
 
-  it("--backend host: the real mechanisms, a valid report with placement", async () => {
+  it("compare: two runs of the same back end, exit 1 on a regression or changed counted costs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
-    const json = join(dir, "host.json");
-    const r = await run(
+    const a = join(dir, "a.json");
+    const b = join(dir, "b.json");
+    expect((await run("run", "read", "mmap", "--sizes", "64,4K", "--count", "5", "--json", a)).code).toBe(0);
+    const same = await run("compare", a, a);
+    expect(same.code).toBe(0);
+    expect(same.out).toContain("| read one-way 64 | 1.00× | no | same |");
+    expect(same.out.at(-1)).toBe("4 scenarios compared; no regression");
+    // The same run where read() made one more system call per message: a change of behaviour.
+    const report = JSON.parse(readFileSync(a, "utf8"));
+    report.results[0].syscalls += 1;
+    writeFileSync(b, JSON.stringify(report));
+    const changed = await run("compare", a, b);
+    expect(changed.code).toBe(1);
+    expect(changed.out).toContain("| read one-way 64 | 1.00× | no | same, **counted costs changed** |");
+    expect(changed.out.at(-1)).toBe("4 scenarios compared; 1 regressed or changed behaviour");
+    // Not a report, a missing file, a bad threshold: usage errors.
+    writeFileSync(b, JSON.stringify({ version: 1 }));
+    const bad = await run("compare", a, b);
+    expect(bad.code).toBe(2);
+    expect(bad.err[0]).toMatch(/is not a kbridge-bench report: \$: backend is missing/);
+    expect((await run("compare", a, join(dir, "nope.json"))).code).toBe(2);
+    expect((await run("compare", a, a, "--threshold", "-1")).code).toBe(2);
+  });
+
+  it("run --quick: every scenario on both back ends (tiny counts), valid reports and plots", {
+    timeout: 120_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
+    const model = await run(
       "run",
-      "pipe",
-      "shm-futex",
-      "mmap",
+      "--quick",
+      "--count",
+      "2",
+      "--samples",
+      "1",
+      "--json",
+      join(dir, "m.json"),
+    );
+    expect(model.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
+    expect(validateReport(m)).toEqual([]);
+    // 17 mechanism × pattern pairs at 3 sizes, less ioctl at 64 KiB and sysfs above 4095 bytes.
+    expect(m.results).toHaveLength(17 * 3 - 3);
+    expect(m.results.every((r: { intact: boolean }) => r.intact)).toBe(true);
+
+    const host = await run(
+      "run",
       "--backend",
       "host",
-      "--sizes",
-      "64",
+      "--quick",
       "--count",
-      "10",
+      "3",
+      "--samples",
+      "2",
       "--json",
-      json,
+      join(dir, "h.json"),
+      "--svg",
+      join(dir, "h.svg"),
+      "--metric",
+      "throughput",
     );
-    expect(r.code).toBe(0);
-    expect(r.out.some((l) => l.startsWith("| pipe ping-pong | 64 |"))).toBe(true);
-    expect(r.out.some((l) => l.startsWith("(skipped mmap 64: the host back end runs"))).toBe(true);
-    const report = JSON.parse(readFileSync(json, "utf8"));
-    expect(validateReport(report)).toEqual([]);
-    expect(report.backend).toBe("host");
-    expect(report.host).toHaveLength(2);
+    expect(host.code).toBe(0);
+    expect(host.out.some((l) => l.startsWith("| pipe ping-pong | 64 |"))).toBe(true);
+    expect(host.out.some((l) => l.startsWith("(skipped mmap one-way 64: Node cannot mmap"))).toBe(true);
+    const h = JSON.parse(readFileSync(join(dir, "h.json"), "utf8"));
+    expect(validateReport(h)).toEqual([]);
+    expect(h.backend).toBe("host");
+    // pipe, fifo, unix-stream: 2 patterns × 3 sizes; shm-futex and read: 3 sizes; sysfs: 64 B only.
+    expect(h.host).toHaveLength(3 * 6 + 3 + 3 + 1);
+    for (const f of h.host) expect(f.placement.pinned).toBeNull();
+    expect(XMLValidator.validate(readFileSync(join(dir, "h.svg"), "utf8"))).toBe(true);
   });
 
   it("article: the §5.3 claim on the model and this host", async () => {

@@ -1,22 +1,91 @@
 // The host back end on this machine's real mechanisms, with tiny counts (no timing assertions: only that each
-// scenario ran, produced samples and recorded where it ran).
+// scenario ran, produced its samples, recorded where it ran, and — when pinned — gave the process its CPUs back).
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { HOST_SCENARIOS, hostSupported, runHost } from "../src/host.js";
+import { HOST_SCENARIOS, hostCopy, hostSupported, runHost } from "../src/host.js";
+
+const allowed = () => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+const hasTaskset = (() => {
+  try {
+    execFileSync("taskset", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const cpuCount = (allowed() ?? "0").split(",").reduce((n, r) => {
+  const [a, b = a] = r.split("-").map(Number) as [number, number?];
+  return n + b - a + 1;
+}, 0);
 
 describe("the host back end", () => {
-  it("runs every host scenario and summarizes its samples", { timeout: 60_000 }, async () => {
-    for (const h of HOST_SCENARIOS) {
-      const r = await runHost({ ...h, size: 64, count: 20 });
-      expect(r.ns.n, h.mechanism).toBeGreaterThanOrEqual(20);
-      expect(r.ns.median, h.mechanism).toBeGreaterThan(0);
-      expect(r.ns.min).toBeLessThanOrEqual(r.ns.p99);
-      expect(r.placement.self === undefined || Number.isInteger(r.placement.self)).toBe(true);
-    }
+  it("runs every host scenario (each pattern, two sizes) and summarizes its samples", {
+    timeout: 60_000,
+  }, async () => {
+    let runs = 0;
+    for (const h of HOST_SCENARIOS)
+      for (const pattern of h.patterns)
+        for (const size of h.mechanism === "sysfs" ? [16, 64] : [64, 4096]) {
+          const what = `${h.mechanism} ${pattern} ${size}`;
+          const r = await runHost({ mechanism: h.mechanism, pattern, size, count: 5, samples: 2 });
+          runs++;
+          expect(r.ns.n, what).toBe(2);
+          expect(r.ns.median, what).toBeGreaterThan(0);
+          expect(r.ns.min, what).toBeLessThanOrEqual(r.ns.max);
+          expect(r.placement.pinned, what).toBeUndefined();
+          expect(r.placement.self === undefined || Number.isInteger(r.placement.self), what).toBe(true);
+          // Two sides: the peer's CPU is recorded too.
+          if (pattern === "ping-pong") expect(Number.isInteger(r.placement.peer), what).toBe(true);
+          expect(r.note.length, what).toBeGreaterThan(10);
+        }
+    expect(runs).toBe(2 * 9);
   });
 
-  it("refuses what it does not run", async () => {
-    expect(hostSupported({ mechanism: "mmap", pattern: "one-way", size: 64, count: 1 })).toMatch(
-      /host back end runs/,
+  it.skipIf(!hasTaskset || cpuCount < 2)(
+    "pins both sides to one CPU or to two with taskset, and gives the process its CPUs back",
+    { timeout: 60_000 },
+    async () => {
+      const before = allowed();
+      for (const mechanism of ["pipe", "unix-stream", "shm-futex"] as const) {
+        const same = await runHost(
+          { mechanism, pattern: "ping-pong", size: 64, count: 5, samples: 2 },
+          { pin: "same" },
+        );
+        expect(same.placement.pinned).toBe("same");
+        expect(same.placement.peer, mechanism).toBe(same.placement.self);
+        const split = await runHost(
+          { mechanism, pattern: "ping-pong", size: 64, count: 5, samples: 2 },
+          { pin: "split" },
+        );
+        expect(split.placement.pinned).toBe("split");
+        expect(split.placement.peer, mechanism).not.toBe(split.placement.self);
+        expect(allowed()).toBe(before);
+      }
+    },
+  );
+
+  it("a real 4 MiB copy_to_user (pread from tmpfs)", async () => {
+    const s = await hostCopy(4 << 20, 2, 2);
+    expect(s.n).toBe(2);
+    expect(s.median).toBeGreaterThan(0);
+    await expect(hostCopy(0, 1)).rejects.toThrow(/size 0/);
+    await expect(hostCopy(64, 1, 0)).rejects.toThrow(/samples 0/);
+  });
+
+  it("refuses what Node cannot reach, saying why, and bad counts", async () => {
+    const s = (mechanism: Parameters<typeof hostSupported>[0]["mechanism"], pattern = "one-way" as const) =>
+      hostSupported({ mechanism, pattern, size: 64, count: 1 });
+    expect(s("mmap")).toMatch(/cannot mmap/);
+    expect(s("unix-dgram")).toMatch(/node:dgram is UDP only/);
+    expect(s("netlink")).toMatch(/AF_NETLINK/);
+    expect(s("ioctl")).toMatch(/ioctl/);
+    expect(hostSupported({ mechanism: "shm-futex", pattern: "one-way", size: 64, count: 1 })).toMatch(
+      /runs ping-pong on the host/,
+    );
+    expect(hostSupported({ mechanism: "sysfs", pattern: "one-way", size: 65, count: 1 })).toMatch(/up to 64/);
+    expect(hostSupported({ mechanism: "read", pattern: "one-way", size: 64, count: 1 }, "split")).toMatch(
+      /one side/,
     );
     await expect(runHost({ mechanism: "netlink", pattern: "one-way", size: 64, count: 1 })).rejects.toThrow(
       /EOPNOTSUPP/,
@@ -24,5 +93,8 @@ describe("the host back end", () => {
     await expect(runHost({ mechanism: "pipe", pattern: "ping-pong", size: 64, count: 0 })).rejects.toThrow(
       /count 0/,
     );
+    await expect(
+      runHost({ mechanism: "pipe", pattern: "ping-pong", size: 64, count: 1 }, { pin: "sideways" as "same" }),
+    ).rejects.toThrow(/pin sideways/);
   });
 });

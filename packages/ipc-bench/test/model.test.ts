@@ -9,6 +9,7 @@ const all: Scenario[] = MECHANISMS.flatMap((mechanism) =>
       pattern,
       size,
       count: 3,
+      samples: 2,
       receivers: pattern === "fan-out" ? 4 : 1,
     })),
   ),
@@ -16,11 +17,17 @@ const all: Scenario[] = MECHANISMS.flatMap((mechanism) =>
 
 describe("the model back end", () => {
   it("runs every supported scenario intact", () => {
-    expect(all.length).toBeGreaterThan(20);
+    // Every mechanism has at least one pattern the model runs.
+    expect(new Set(all.map((s) => s.mechanism))).toEqual(new Set(MECHANISMS));
+    expect(all.length).toBe(2 * 17); // 6 mechanisms with two patterns, 5 with one
     for (const s of all) {
       const r = runModel(s);
       expect(r.intact, `${s.mechanism} ${s.pattern} ${s.size}`).toBe(true);
-      expect(r.wallNs).toBeGreaterThan(0);
+      // Two timed samples (the warm-up is not one), summarized.
+      expect(r.wall.n).toBe(2);
+      expect(r.wall.min).toBeLessThanOrEqual(r.wall.median);
+      expect(r.wall.median).toBeLessThanOrEqual(r.wall.max);
+      expect(r.wall.max).toBeGreaterThan(0);
     }
   });
 
@@ -29,6 +36,8 @@ describe("the model back end", () => {
       runModel({ mechanism, pattern, size: 4000, count: 5, receivers });
     expect(one("pipe")).toMatchObject({ syscalls: 2, copies: 2, bytesCopied: 8000 });
     expect(one("pipe", "ping-pong")).toMatchObject({ syscalls: 4, copies: 4 });
+    expect(one("fifo")).toMatchObject({ syscalls: 2, copies: 2, bytesCopied: 8000 });
+    expect(one("fifo", "ping-pong")).toMatchObject({ syscalls: 4, copies: 4 });
     expect(one("unix-stream")).toMatchObject({ syscalls: 2, copies: 2 });
     expect(one("netlink")).toMatchObject({ syscalls: 2, copies: 2, bytesCopied: 8012 });
     expect(one("netlink-multicast", "fan-out", 8)).toMatchObject({ syscalls: 8, copies: 8 });
@@ -40,10 +49,18 @@ describe("the model back end", () => {
   });
 
   it("4 MiB bulk transfers: a pipe moves it in 64 KiB gulps (2 copies), mmap copies nothing", () => {
-    const pipe = runModel({ mechanism: "pipe", pattern: "one-way", size: 4 << 20, count: 1 });
+    const pipe = runModel({ mechanism: "pipe", pattern: "one-way", size: 4 << 20, count: 1, samples: 1 });
     expect(pipe).toMatchObject({ intact: true, copies: 2, syscalls: 128 });
-    const mmap = runModel({ mechanism: "mmap", pattern: "one-way", size: 4 << 20, count: 1 });
+    const mmap = runModel({ mechanism: "mmap", pattern: "one-way", size: 4 << 20, count: 1, samples: 1 });
     expect(mmap).toMatchObject({ intact: true, copies: 0, syscalls: 0 });
+  });
+
+  it("a run is a warm-up sample and the timed samples: the counted costs are the same per message", () => {
+    // 3 × (4 + 1) messages: syscalls per message stay 2, whatever the number of samples.
+    const r = runModel({ mechanism: "pipe", pattern: "one-way", size: 100, count: 3, samples: 4 });
+    expect(r).toMatchObject({ syscalls: 2, bytesCopied: 200, intact: true });
+    expect(r.wall.n).toBe(4);
+    expect(r.wall.stable).toBe(r.wall.rme <= 5);
   });
 
   it("refuses what a mechanism cannot do, and bad scenarios", () => {
@@ -55,5 +72,11 @@ describe("the model back end", () => {
     expect(() => runModel({ mechanism: "pigeon" as "pipe", pattern: "one-way", size: 1, count: 1 })).toThrow(
       /pigeon/,
     );
+    expect(() => runModel({ mechanism: "pipe", pattern: "one-way", size: 1, count: 1, samples: 0 })).toThrow(
+      /samples 0 is not 1\.\.1000/,
+    );
+    expect(() =>
+      runModel({ mechanism: "pipe", pattern: "one-way", size: 1, count: 1_000_000, samples: 1000 }),
+    ).toThrow(/more than 10000000 messages/);
   });
 });

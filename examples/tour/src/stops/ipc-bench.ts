@@ -6,7 +6,7 @@ function lines(): string[] {
   const rows: ModelResult[] = [];
   for (const mechanism of ["pipe", "unix-stream", "netlink", "read", "mmap", "shm-futex"] as const) {
     for (const size of [64, 4096, 65536])
-      rows.push(runModel({ mechanism, pattern: "one-way", size, count: 10 }));
+      rows.push(runModel({ mechanism, pattern: "one-way", size, count: 10, samples: 1 }));
   }
   const cell = (r: ModelResult) => `${r.syscalls}/${r.copies}`.padStart(7);
   const by = (m: string) => rows.filter((r) => r.scenario.mechanism === m);
@@ -19,7 +19,8 @@ function lines(): string[] {
     ),
     "",
     "the counts do not depend on the machine; `npx kbridge-bench run --backend host --quick` measures the real",
-    "mechanisms of this one (pipe, unix socket, shared memory, sysfs) with the CPU each side ran on.",
+    "mechanisms of this one (pipe, FIFOs, unix socket, shared memory, tmpfs and sysfs reads) with the CPU each",
+    "side ran on, and `--pin same,split` shows what a wakeup across CPUs costs.",
   ];
 }
 
