@@ -13,6 +13,8 @@ export {
   MECHANISMS,
   type Mechanism,
   type ModelResult,
+  type ModelRig,
+  openModel,
   PATTERNS,
   type Pattern,
   runModel,

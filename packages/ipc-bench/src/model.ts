@@ -141,8 +141,12 @@ function checkScenario(s: Scenario): void {
   if (why !== undefined) throw new KernelError("EOPNOTSUPP", why, { op: "runModel" });
 }
 
-// One message, filled so corruption shows.
-const message = (i: number, size: number) => new Uint8Array(size).fill(0x41 + (i % 26));
+// The producer's messages: message `i` of `size` bytes is filled with a letter that changes with `i`, so a stale or
+// mixed-up message shows. One buffer, refilled: the mechanism has copied (or the consumer read) it before the next.
+function messenger(size: number): (i: number) => Uint8Array {
+  const b = new Uint8Array(size);
+  return (i) => b.fill(0x41 + (i % 26));
+}
 const intactAt = (b: Uint8Array, i: number, size: number) =>
   b.length === size && b[0] === 0x41 + (i % 26) && b[size - 1] === 0x41 + (i % 26);
 
@@ -157,7 +161,7 @@ function two(k: Kernel): [Libc, Libc] {
 }
 
 // A device whose driver serves the current message by read(), an ioctl, or a mapped buffer.
-function device(k: Kernel, size: number): (i: number) => void {
+function device(k: Kernel, size: number, msg: (i: number) => Uint8Array): (i: number) => void {
   const pages = Math.ceil(size / 4096);
   let order = 0;
   while (1 << order < pages) order++;
@@ -188,13 +192,14 @@ function device(k: Kernel, size: number): (i: number) => void {
       return 0;
     },
   });
-  return (i) => data.set(message(i, size));
+  return (i) => data.set(msg(i));
 }
 
 function rig(s: Scenario): Rig {
   const k = new Kernel({ traceLimit: 0, ram: 256 << 20 });
   const { size } = s;
   const pingpong = s.pattern === "ping-pong";
+  const msg = messenger(size);
   switch (s.mechanism) {
     case "pipe":
     case "fifo":
@@ -265,7 +270,7 @@ function rig(s: Scenario): Rig {
       return {
         k,
         step: (i) => {
-          wl.poke(src, message(i, size));
+          wl.poke(src, msg(i));
           if (!moveAll(wl, fdw, src, rl, fdr, dst)) return false;
           if (!pingpong) return intactAt(rl.peek(dst, size), i, size);
           if (answer !== dst) wl2.poke(answer, rl.peek(dst, size));
@@ -293,7 +298,7 @@ function rig(s: Scenario): Rig {
       return {
         k,
         step: (i) => {
-          a.poke(src, message(i, size));
+          a.poke(src, msg(i));
           k.sys.sendto(a.task, ra, src, size, MSG_DONTWAIT, toB, 12);
           if (k.sys.recvfrom(b.task, rb, dst, size, MSG_DONTWAIT) !== size) return false;
           if (!pingpong) return intactAt(b.peek(dst, size), i, size);
@@ -319,7 +324,7 @@ function rig(s: Scenario): Rig {
           const b = skb.buffer;
           new DataView(b.buffer, b.byteOffset).setUint32(at, 16 + size, true);
           b[at + 4] = 0x10;
-          b.set(message(i, size), at + 16);
+          b.set(msg(i), at + 16);
           k.netlink.nlmsg_multicast(sk, skb, 0, 1);
           return rx.every(
             (r) =>
@@ -332,7 +337,7 @@ function rig(s: Scenario): Rig {
     case "read":
     case "ioctl":
     case "mmap": {
-      const set = device(k, size);
+      const set = device(k, size, msg);
       const [, b] = two(k);
       const fd = b.open("/dev/benchdev", O_RDONLY) as number;
       if (s.mechanism === "mmap") {
@@ -376,7 +381,7 @@ function rig(s: Scenario): Rig {
       return {
         k,
         step: (i) => {
-          a.poke(pa, message(i, size));
+          a.poke(pa, msg(i));
           a.poke(pa + word, Uint8Array.from(le32(2 * i + 1)));
           k.sys.futex(a.task, pa + word, FUTEX_WAKE, 1);
           k.sys.futex(b.task, pb + word, FUTEX_WAIT, 2 * i); // the word moved on: no sleep
@@ -391,7 +396,7 @@ function rig(s: Scenario): Rig {
     }
     case "sysfs": {
       const [, b] = two(k);
-      let current = message(0, size);
+      const current = new Uint8Array(size);
       k.sysfs.createFile("bench", "dev0", "message", {
         mode: 0o444,
         show: (buf) => {
@@ -404,7 +409,7 @@ function rig(s: Scenario): Rig {
       return {
         k,
         step: (i) => {
-          current = message(i, size);
+          current.set(msg(i));
           const fd = k.sys.open(b.task, path, O_RDONLY) as number;
           const r = k.sys.read(b.task, fd, dst, size);
           k.sys.close(b.task, fd);
@@ -419,6 +424,28 @@ function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 }
 
+/** A scenario set up on a fresh simulated kernel, to be driven one message at a time (by your own harness). */
+export interface ModelRig {
+  /** The simulated kernel it runs on: `syscallCount` and `vmm.uaccessStats()` count what each message costs. */
+  readonly kernel: Kernel;
+  /**
+   * Moves message `i` — a round trip for ping-pong, every receiver's copy for fan-out — and returns whether it
+   * arrived intact (each `i` fills the message differently, so a stale or mixed-up message shows).
+   */
+  readonly step: (i: number) => boolean;
+}
+
+/**
+ * Sets `scenario` up on a fresh simulated kernel — the processes, descriptors, buffers and, for the device paths, a
+ * loaded module — and returns it ready to move messages; {@link runModel} is this plus the timing and the counts.
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL for a malformed scenario, EOPNOTSUPP for one the mechanism cannot do
+ */
+export function openModel(scenario: Scenario): ModelRig {
+  checkScenario(scenario);
+  const { k, step } = rig(scenario);
+  return { kernel: k, step };
+}
+
 /**
  * Runs `scenario` on a fresh simulated kernel and returns its costs per message: system calls, bytes copied between
  * user and kernel, copies of the data, faults, and the model's wall time. The run is one untimed warm-up sample and
@@ -426,8 +453,7 @@ function le32(v: number): number[] {
  * @throws {@link @kbridge/uapi!KernelError} EINVAL for a malformed scenario, EOPNOTSUPP for one the mechanism cannot do
  */
 export function runModel(scenario: Scenario): ModelResult {
-  checkScenario(scenario);
-  const { k, step } = rig(scenario);
+  const { kernel: k, step } = openModel(scenario);
   const { count } = scenario;
   const calls0 = k.syscallCount;
   const before = k.vmm.uaccessStats();

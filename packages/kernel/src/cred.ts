@@ -94,6 +94,11 @@ function checkId(what: string, v: unknown): number {
  * are once committed: a change makes a new `Cred` (`prepare_creds`/`commit_creds`).
  */
 export class Cred {
+  // The bundle names a class that refers to itself `_Cred` inside; what users see (inspect, constructor.name) stays Cred.
+  static {
+    Object.defineProperty(this, "name", { value: "Cred" });
+  }
+
   /** The user id. */
   readonly uid: number;
   /** The group id. */

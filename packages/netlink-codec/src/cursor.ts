@@ -22,6 +22,11 @@ import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, type NlAttr } from ".
  * ```
  */
 export class AttrCursor {
+  // The bundle names a class that refers to itself `_AttrCursor` inside; what users see (inspect, constructor.name) stays AttrCursor.
+  static {
+    Object.defineProperty(this, "name", { value: "AttrCursor" });
+  }
+
   /** Offset of the current attribute's header in the buffer (-1 before the first `next()`). */
   offset = -1;
   #buf: Uint8Array;

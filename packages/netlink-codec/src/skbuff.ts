@@ -110,6 +110,11 @@ let serial = 0;
  * skb is alive: touching a freed skb throws a `KernelError` naming it, where the kernel would corrupt memory.
  */
 export class SkBuff {
+  // The bundle names a class that refers to itself `_SkBuff` inside; what users see (inspect, constructor.name) stays SkBuff.
+  static {
+    Object.defineProperty(this, "name", { value: "SkBuff" });
+  }
+
   /** A number that names this skb in messages (`skb#7`). */
   readonly id: number;
   #shared: Shared;

@@ -110,6 +110,11 @@ const BRAND = Symbol.for("@kbridge/uapi.KernelError");
  * ```
  */
 export class KernelError extends Error {
+  // The bundle names a class that refers to itself `_KernelError` inside; what users see (inspect, constructor.name) stays KernelError.
+  static {
+    Object.defineProperty(this, "name", { value: "KernelError" });
+  }
+
   /** The positive errno number, e.g. 14. */
   readonly errno: number;
   /** The errno name, e.g. `'EFAULT'`. */

@@ -254,6 +254,11 @@ function calcVmProtBits(prot: number): number {
  * Addresses are numbers (page-aligned VMA bounds are exact as doubles even above 2^53); arguments may be bigints.
  */
 export class MmStruct {
+  // The bundle names a class that refers to itself `_MmStruct` inside; what users see (inspect, constructor.name) stays MmStruct.
+  static {
+    Object.defineProperty(this, "name", { value: "MmStruct" });
+  }
+
   /** The page tables. */
   readonly pgd: PageTable;
   /** `TASK_SIZE`: one past the highest user address. */

@@ -148,6 +148,11 @@ export class Mmu {
   // The TLB, four words per entry so that a lookup touches one cache line: the tag (high 32 bits of the address
   // as int32, and the virtual page number's low 20 bits), the RAM frame index (byte offset / 4096), the info bits.
   readonly #tlb: Int32Array;
+  // The sets filled since the last full flush (each once): a flush visits these, not the whole TLB, so a context
+  // switch costs what the TLB holds rather than its size.
+  readonly #live: Int32Array;
+  readonly #isLive: Uint8Array;
+  #liveN = 0;
   #huge = 0;
   readonly #rsvdHi: number;
   readonly #ram32s: Int32Array;
@@ -184,6 +189,8 @@ export class Mmu {
       throw new KernelError("EINVAL", `tlbEntries ${String(n)} is not a power of two up to 2^20`, { op });
     this.#mask = n - 1;
     this.#tlb = new Int32Array(n * 4);
+    this.#live = new Int32Array(n);
+    this.#isLive = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       this.#tlb[i * 4] = -1;
       this.#tlb[i * 4 + 1] = -1;
@@ -218,13 +225,36 @@ export class Mmu {
   flush_tlb_local(): void {
     this.#flushes++;
     const tlb = this.#tlb;
-    for (let i = 0; i <= this.#mask; i++) if ((tlb[i * 4 + 3]! & T_GLOBAL) === 0) this.#drop(i);
+    const live = this.#live;
+    let kept = 0;
+    for (let k = 0; k < this.#liveN; k++) {
+      const i = live[k]!;
+      if ((tlb[i * 4 + 3]! & (T_VALID | T_GLOBAL)) === (T_VALID | T_GLOBAL)) live[kept++] = i;
+      else {
+        this.#drop(i);
+        this.#isLive[i] = 0;
+      }
+    }
+    this.#liveN = kept;
   }
 
   /** `__flush_tlb_all()`: drops every TLB entry, global ones included (a CR4.PGE toggle). */
   __flush_tlb_all(): void {
     this.#flushes++;
-    for (let i = 0; i <= this.#mask; i++) this.#drop(i);
+    for (let k = 0; k < this.#liveN; k++) {
+      const i = this.#live[k]!;
+      this.#drop(i);
+      this.#isLive[i] = 0;
+    }
+    this.#liveN = 0;
+  }
+
+  // Remembers that `set` holds an entry (called on every fill).
+  #fill(set: number): void {
+    if (this.#isLive[set] === 0) {
+      this.#isLive[set] = 1;
+      this.#live[this.#liveN++] = set;
+    }
   }
 
   #drop(i: number): void {
@@ -421,6 +451,7 @@ export class Mmu {
     const dirty = (e0 & 0x40) !== 0 || write;
     if ((e0 & 0x20) === 0 || (write && (e0 & 0x40) === 0)) ram32[w0] = e0 | 0x20 | (write ? 0x40 : 0);
     if (this.#tlb[set * 4 + 3]! & (T_HUGE2M | T_HUGE1G)) this.#huge--;
+    this.#fill(set);
     this.#tlb[set * 4] = hi;
     this.#tlb[set * 4 + 1] = lo >>> 12;
     this.#tlb[set * 4 + 2] = pfn - ls;
@@ -510,6 +541,7 @@ export class Mmu {
         const frameOff = pfn >= ls && pfn < le ? (pfn - ls) * 4096 : phys.pfnOffset(pfn);
         if (frameOff < 0) return this.#fault(base | X86_PF_PROT | X86_PF_RSVD, "reserved-bit"); // no RAM behind it
         if (this.#tlb[set * 4 + 3]! & (T_HUGE2M | T_HUGE1G)) this.#huge--;
+        this.#fill(set);
         this.#tlb[set * 4] = hi;
         this.#tlb[set * 4 + 1] = lo >>> 12;
         this.#tlb[set * 4 + 2] = frameOff / 4096;

@@ -412,6 +412,11 @@ const munge = (id: number) => (id === INVALID_ID ? OVERFLOW_ID : id);
  * when the caller sleeps; a signal to the sleeping task ends the sleep with EINTR.
  */
 export class AfUnix {
+  // The bundle names a class that refers to itself `_AfUnix` inside; what users see (inspect, constructor.name) stays AfUnix.
+  static {
+    Object.defineProperty(this, "name", { value: "AfUnix" });
+  }
+
   readonly #kernel: Kernel;
   readonly #nextIno: () => number;
   /** `net.unix.max_dgram_qlen`. */
