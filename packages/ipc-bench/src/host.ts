@@ -8,8 +8,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   closeSync,
-  createReadStream,
-  createWriteStream,
+  constants,
   existsSync,
   mkdtempSync,
   openSync,
@@ -19,7 +18,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { createConnection, type Socket } from "node:net";
+import { createConnection, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -204,8 +203,14 @@ const serve = (input, output) => {
 };
 if (how === "pipe") serve(process.stdin, process.stdout);
 else if (how === "fifo") {
+  // Nonblocking FIFO ends wrapped as sockets, so that libuv polls them (a file stream would read in the thread pool).
+  // The parent holds the read end of "ba": open "ab" to read, "ba" to write, and say so with one byte.
   const [ab, ba] = where.split("\\n");
-  serve(fs.createReadStream(ab, { highWaterMark: 1 << 16 }), fs.createWriteStream(ba));
+  const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+  const input = new net.Socket({ fd: fs.openSync(ab, O_RDONLY | O_NONBLOCK), readable: true, writable: false });
+  const output = new net.Socket({ fd: fs.openSync(ba, O_WRONLY | O_NONBLOCK), readable: false, writable: true });
+  output.write(Buffer.of(0x72));
+  serve(input, output);
 } else {
   const server = net.createServer((c) => { c.setNoDelay(true); c.on("error", () => {}); serve(c, c); server.close(); });
   server.listen(where, () => process.stdout.write("ready"));
@@ -251,15 +256,28 @@ async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Ch
     };
   }
   if (s.mechanism === "fifo") {
+    // The way a shell pipeline opens FIFOs, without blocking anyone: each side opens its read end first (O_NONBLOCK
+    // succeeds with no writer), then its write end once the other's read end exists (else ENXIO).
     const ab = join(dir, "ab");
     const ba = join(dir, "ba");
     execFileSync("mkfifo", ["-m", "600", ab, ba]);
-    const child = launch(`${ab}\n${ba}`, "ignore");
-    // Each open waits in the thread pool until the child opens the other end, as fifo_open does.
-    const out = createWriteStream(ab);
-    const input = createReadStream(ba, { highWaterMark: 1 << 16 });
-    out.on("error", () => {});
+    const input = new Socket({
+      fd: openSync(ba, constants.O_RDONLY | constants.O_NONBLOCK),
+      readable: true,
+      writable: false,
+    });
     input.on("error", () => {});
+    const child = launch(`${ab}\n${ba}`, "ignore");
+    await new Promise<void>((resolve, reject) => {
+      input.once("data", () => resolve()); // the child's one byte: its ends are open
+      child.once("exit", (c) => reject(new KernelError("EIO", `the FIFO peer exited (${c})`, { op: "runHost" })));
+    });
+    const out = new Socket({
+      fd: openSync(ab, constants.O_WRONLY | constants.O_NONBLOCK),
+      readable: false,
+      writable: true,
+    });
+    out.on("error", () => {});
     return {
       write: (b) => void out.write(b),
       input,
@@ -359,8 +377,10 @@ async function shmPingPong(s: Scenario, samples: number, pl: Placement): Promise
     taskset(String(pl.self), process.pid);
     taskset(String(pl.peer), tid);
   }
+  const msg = new Uint8Array(s.size).fill(0x5a);
   const once = () => {
-    data[0] = 0x5a;
+    data.set(msg); // the producer writes the message into the shared pages: the one copy of the data
+
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
     while (Atomics.load(flag, 0) === 1) Atomics.wait(flag, 0, 1, 1000);
