@@ -1,6 +1,6 @@
 // An ioctl round trip through the framework — VFS dispatch, table lookup, copy 64 bytes in, the handler on a view of
 // the kernel buffer, copy 64 bytes out — against the two copies alone, in the same run. (A real ioctl(FIONREAD) syscall costs about
-// 109 ns on this machine: ../shared/spec/ipc-baselines.md.)
+// 109 ns on the project's reference VM: bench-results/ipc-baselines.md.)
 import { _IOWR, array, MKDEV, struct, u32 } from "@kbridge/uapi";
 import { MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE, Vmm } from "@kbridge/vmm";
 import {

@@ -14,7 +14,7 @@ export const ARTICLE_53 = Object.freeze({
   copyMs: 12.3,
   /** Its mmap + DMA time per transfer, in milliseconds. */
   mmapMs: 0.8,
-  /** A real copy_to_user of 4 MiB on the project's machine (pread from tmpfs, C, ipc-baselines.md §0), in ms. */
+  /** A real copy_to_user of 4 MiB on the project's machine (pread from tmpfs, C; bench-results/ipc-baselines.md §0 of the repository), in ms. */
   realCopyMs: 0.325,
 });
 

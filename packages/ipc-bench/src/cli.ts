@@ -52,7 +52,7 @@ const positive = (what: string) => (v: string) => {
 };
 
 // Presets: messages per sample and samples. Host round trips cost µs to tens of µs, model messages less, so the host
-// takes more messages per sample (ipc-baselines.md §3: time batches, not single round trips).
+// takes more messages per sample (bench-results/ipc-baselines.md §3: time batches, not single round trips).
 const PRESETS = {
   quick: { sizes: [64, 4096, 65536], model: { count: 20, samples: 5 }, host: { count: 200, samples: 5 } },
   full: {

@@ -67,7 +67,7 @@ export const HOST_SCENARIOS: readonly {
 const UNREACHABLE: Partial<Record<Mechanism, string>> = {
   "unix-dgram": "Node has no AF_UNIX datagram socket (node:dgram is UDP only) without a native addon",
   netlink:
-    "Node cannot open an AF_NETLINK socket without a native addon (a real NETLINK_ROUTE round trip costs 1.56 µs on the project's VM, spec/ipc-baselines.md)",
+    "Node cannot open an AF_NETLINK socket without a native addon (a real NETLINK_ROUTE round trip costs 1.56 µs on the project's reference VM, bench-results/ipc-baselines.md in the repository)",
   "netlink-multicast": "Node cannot open an AF_NETLINK socket without a native addon",
   ioctl: "Node has no ioctl() on a file descriptor without a native addon",
   mmap: "Node cannot mmap a file without a native addon",
@@ -270,7 +270,9 @@ async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Ch
     const child = launch(`${ab}\n${ba}`, "ignore");
     await new Promise<void>((resolve, reject) => {
       input.once("data", () => resolve()); // the child's one byte: its ends are open
-      child.once("exit", (c) => reject(new KernelError("EIO", `the FIFO peer exited (${c})`, { op: "runHost" })));
+      child.once("exit", (c) =>
+        reject(new KernelError("EIO", `the FIFO peer exited (${c})`, { op: "runHost" })),
+      );
     });
     const out = new Socket({
       fd: openSync(ab, constants.O_WRONLY | constants.O_NONBLOCK),
@@ -475,7 +477,7 @@ function checkCounts(count: number, samples: number, op: string): void {
 }
 
 const NOTES: Record<string, string> = {
-  pipe: "pipe, fifo, unix-stream: Node's streams and event loop on both sides, and a child process that echoes; the C figures of ipc-baselines.md are the mechanism alone",
+  pipe: "pipe, fifo, unix-stream: Node's streams and event loop on both sides, with a child process at the other end (it echoes for ping-pong, counts and acknowledges each sample for one-way); the C figures of bench-results/ipc-baselines.md in the repository are the mechanism alone",
   "shm-futex":
     "shm-futex: Atomics.wait/notify between the main thread and a worker (futex wait/wake underneath)",
   read: "read: pread of a tmpfs file into a buffer, the real copy_to_user from the page cache",

@@ -14,6 +14,7 @@ import {
   NL_CFG_F_NONROOT_RECV,
   O_CREAT,
   SOCK_DGRAM,
+  SOCK_NONBLOCK,
   SOCK_RAW,
   SOCK_STREAM,
   shm_open,
@@ -236,10 +237,8 @@ function rig(s: Scenario): Rig {
           [a, ba[0]],
         ];
       } else {
-        const [x, y] = a.socketpair(AF_UNIX, s.mechanism === "unix-stream" ? SOCK_STREAM : SOCK_DGRAM) as [
-          number,
-          number,
-        ];
+        const type = (s.mechanism === "unix-stream" ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK;
+        const [x, y] = a.socketpair(AF_UNIX, type) as [number, number];
         chans = [
           [a, x],
           [a, y],

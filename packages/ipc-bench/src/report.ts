@@ -305,7 +305,10 @@ const COLORS = [
   "#7f7f7f",
   "#bcbd22",
   "#17becf",
+  "#000000",
 ];
+// One dash pattern per variant of a mechanism (pattern, placement): solid, dashed, dotted, dash-dot.
+const DASHES = ["", "7 4", "2 3", "9 3 2 3"];
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -358,10 +361,10 @@ export function toSvg(report: Report, metric: SvgMetric = "latency"): string {
     Math.floor(Math.min(...all.map((p) => lx(p[1])))),
     Math.ceil(Math.max(...all.map((p) => lx(p[1])))),
   ];
-  const W = 720;
-  const H = 420;
+  const W = 780;
+  const H = Math.max(420, 30 + 20 + series.size * 18 + 50);
   const L = 70;
-  const R = 220;
+  const R = 250;
   const T = 30;
   const B = 50;
   const sx = (v: number) => L + ((lx(v) - x0) / (x1 - x0 || 1)) * (W - L - R);
@@ -395,17 +398,27 @@ export function toSvg(report: Report, metric: SvgMetric = "latency"): string {
       `<text x="${x}" y="${H - B + 18}" text-anchor="middle">${size >= 1 << 20 ? `${size >> 20}M` : size >= 1024 ? `${size >> 10}K` : size}</text>`,
     );
   }
+  // A colour per mechanism (the label's first word), a dash pattern per variant of it (the rest of the label).
+  const mechanisms: string[] = [];
+  const variants: string[] = [];
+  const slot = (list: string[], v: string) => {
+    if (!list.includes(v)) list.push(v);
+    return list.indexOf(v);
+  };
   [...series.entries()].forEach(([name, pts], i) => {
-    const c = COLORS[i % COLORS.length];
+    const space = name.indexOf(" ");
+    const c = COLORS[slot(mechanisms, space < 0 ? name : name.slice(0, space)) % COLORS.length];
+    const d = DASHES[slot(variants, space < 0 ? "" : name.slice(space + 1)) % DASHES.length];
+    const dash = d === "" ? "" : ` stroke-dasharray="${d}"`;
     const sorted = pts.sort((a, b) => a[0] - b[0]);
     parts.push(
-      `<polyline fill="none" stroke="${c}" stroke-width="2" points="${sorted.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`,
+      `<polyline fill="none" stroke="${c}" stroke-width="2"${dash} points="${sorted.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`,
     );
     for (const [x, y] of sorted)
       parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${c}"/>`);
     const ly = T + 10 + i * 18;
     parts.push(
-      `<line x1="${W - R + 20}" y1="${ly}" x2="${W - R + 40}" y2="${ly}" stroke="${c}" stroke-width="2"/>`,
+      `<line x1="${W - R + 14}" y1="${ly}" x2="${W - R + 40}" y2="${ly}" stroke="${c}" stroke-width="2"${dash}/>`,
     );
     parts.push(`<text x="${W - R + 46}" y="${ly + 4}">${esc(name)}</text>`);
   });

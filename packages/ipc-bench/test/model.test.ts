@@ -48,11 +48,23 @@ describe("the model back end", () => {
     expect(one("sysfs")).toMatchObject({ syscalls: 3, copies: 1 });
   });
 
-  it("4 MiB bulk transfers: a pipe moves it in 64 KiB gulps (2 copies), mmap copies nothing", () => {
+  it("4 MiB bulk transfers: a pipe or FIFO moves it in 64 KiB gulps (2 copies), a socket in send-buffer pieces, mmap copies nothing", () => {
     const pipe = runModel({ mechanism: "pipe", pattern: "one-way", size: 4 << 20, count: 1, samples: 1 });
     expect(pipe).toMatchObject({ intact: true, copies: 2, syscalls: 128 });
     const mmap = runModel({ mechanism: "mmap", pattern: "one-way", size: 4 << 20, count: 1, samples: 1 });
     expect(mmap).toMatchObject({ intact: true, copies: 0, syscalls: 0 });
+    // A unix stream socket takes it in send-buffer-sized pieces; a FIFO like a pipe.
+    const unix = runModel({
+      mechanism: "unix-stream",
+      pattern: "ping-pong",
+      size: 4 << 20,
+      count: 1,
+      samples: 1,
+    });
+    expect(unix).toMatchObject({ intact: true, copies: 4 });
+    expect(unix.syscalls).toBeGreaterThan(4);
+    const fifo = runModel({ mechanism: "fifo", pattern: "one-way", size: 4 << 20, count: 1, samples: 1 });
+    expect(fifo).toMatchObject({ intact: true, copies: 2, syscalls: 128 });
   });
 
   it("a run is a warm-up sample and the timed samples: the counted costs are the same per message", () => {

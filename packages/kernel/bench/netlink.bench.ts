@@ -3,7 +3,7 @@
 // are emptied after every 64 multicasts, by dropping the skbs as recvmsg would, so the drain is part of the cost.
 // (2) A NLMSG_NOOP request with NLM_F_ACK to a kernel socket and its 36-byte ack back, through the system calls
 // (sendto + recvfrom: user pointers, copies, the trace) and, as the baseline, the same at the socket layer.
-// A real NETLINK_ROUTE request/ack round trip costs 1.56 µs on this machine (spec/ipc-baselines.md); Node cannot
+// A real NETLINK_ROUTE request/ack round trip costs 1.56 µs on the project's reference VM (bench-results/ipc-baselines.md); Node cannot
 // open a netlink socket without a native addon, so it is quoted rather than measured here.
 import { nlmsgPut } from "@kbridge/netlink-codec";
 import {

@@ -11,7 +11,7 @@ import { GFP_KERNEL, MAP_SHARED, type MmapFile, PROT_READ, type Vma, Vmm } from 
 import type { Stop } from "../tour.js";
 
 const MiB = 1 << 20;
-// Real costs measured on this project's machine with a C harness (../shared/spec/ipc-baselines.md §0), and the claim.
+// Real costs measured on this project's machine with a C harness (bench-results/ipc-baselines.md §0), and the claim.
 const REAL_COPY_MS = 0.325; // copy_to_user of 4 MiB (pread from tmpfs), 12.9 GB/s
 const ARTICLE_COPY_MS = 12.3; // the article's "copy_to_user" per 4 MB transfer
 const ARTICLE_MMAP_MS = 0.8; // the article's "mmap+DMA" per transfer
