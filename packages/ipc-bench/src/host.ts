@@ -218,6 +218,25 @@ else if (how === "fifo") {
 process.stdout.on("error", () => {});
 `;
 
+// Waits for the child's first output (it is ready); if it exits first, undoes what was set up and fails, with EIO.
+function peerReady(child: ChildProcess, from: Readable, undo: () => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const exited = (code: number | null) => {
+      undo();
+      reject(
+        new KernelError("EIO", `the peer process exited (${String(code)}) before it was ready`, {
+          op: "runHost",
+        }),
+      );
+    };
+    child.once("exit", exited);
+    from.once("data", () => {
+      child.off("exit", exited);
+      resolve();
+    });
+  });
+}
+
 interface Channel {
   readonly write: (b: Uint8Array) => void;
   readonly input: Readable;
@@ -268,11 +287,10 @@ async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Ch
     });
     input.on("error", () => {});
     const child = launch(`${ab}\n${ba}`, "ignore");
-    await new Promise<void>((resolve, reject) => {
-      input.once("data", () => resolve()); // the child's one byte: its ends are open
-      child.once("exit", (c) =>
-        reject(new KernelError("EIO", `the FIFO peer exited (${c})`, { op: "runHost" })),
-      );
+    // The child's one byte says its ends are open.
+    await peerReady(child, input, () => {
+      input.destroy();
+      cleanup();
     });
     const out = new Socket({
       fd: openSync(ab, constants.O_WRONLY | constants.O_NONBLOCK),
@@ -294,12 +312,7 @@ async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Ch
   }
   const path = join(dir, "sock");
   const child = launch(path, "ignore");
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.once("data", () => resolve());
-    child.once("exit", (c) =>
-      reject(new KernelError("EIO", `the echo peer exited (${c})`, { op: "runHost" })),
-    );
-  });
+  await peerReady(child, child.stdout as Readable, cleanup); // "ready": it listens
   const sock: Socket = createConnection(path);
   await new Promise<void>((r) => sock.once("connect", () => r()));
   sock.setNoDelay(true);
@@ -326,20 +339,31 @@ async function streamScenario(
   let pending = 0;
   let want = 0;
   let resolve: (() => void) | undefined;
+  let fail: ((e: Error) => void) | undefined;
+  let died: Error | undefined;
   ch.input.on("data", (c: Uint8Array) => {
     pending += c.length;
     if (pending >= want && resolve !== undefined) {
       pending -= want;
       const r = resolve;
-      resolve = undefined;
+      resolve = fail = undefined;
       r();
     }
   });
+  // A peer that dies mid-run fails the run (EIO) instead of leaving it waiting for an answer forever.
+  ch.child.once("exit", (code) => {
+    died = new KernelError("EIO", `the peer process exited (${String(code)}) during the run`, {
+      op: "runHost",
+    });
+    fail?.(died);
+  });
   const msg = new Uint8Array(s.size).fill(0x5a);
   const exchange = (out: number, back: number) =>
-    new Promise<void>((r) => {
+    new Promise<void>((r, j) => {
+      if (died !== undefined) return j(died);
       want = back;
       resolve = r;
+      fail = j;
       for (let i = 0; i < out; i++) ch.write(msg);
     });
   const batch =

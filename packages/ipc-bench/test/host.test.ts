@@ -1,7 +1,7 @@
 // The host back end on this machine's real mechanisms, with tiny counts (no timing assertions: only that each
 // scenario ran, produced its samples, recorded where it ran, and — when pinned — gave the process its CPUs back).
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { HOST_SCENARIOS, hostCopy, hostSupported, runHost } from "../src/host.js";
 
@@ -64,6 +64,30 @@ describe("the host back end", () => {
       }
     },
   );
+
+  it("a peer process that dies mid-run fails the run with EIO; nothing waits forever", { timeout: 60_000 }, async () => {
+    const run = runHost({ mechanism: "pipe", pattern: "ping-pong", size: 64, count: 1_000_000, samples: 5 });
+    // Find this process's benchmark peers (their command line carries the peer program) and kill them.
+    const peers = () =>
+      readdirSync(`/proc/${process.pid}/task`)
+        .flatMap((t) => readFileSync(`/proc/${process.pid}/task/${t}/children`, "utf8").trim().split(/\s+/))
+        .filter((p) => p !== "")
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("const serve");
+          } catch {
+            return false;
+          }
+        });
+    let victims: string[] = [];
+    for (let i = 0; i < 100 && victims.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      victims = peers();
+    }
+    expect(victims.length).toBeGreaterThan(0);
+    for (const p of victims) process.kill(Number(p), "SIGKILL");
+    await expect(run).rejects.toThrow(/EIO: runHost: the peer process exited \(null\) during the run/);
+  });
 
   it("a real 4 MiB copy_to_user (pread from tmpfs)", async () => {
     const s = await hostCopy(4 << 20, 2, 2);
