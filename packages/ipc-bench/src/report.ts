@@ -3,7 +3,7 @@
 // runs that flags regressions.
 
 import { KernelError } from "@kbridge/uapi";
-import type { ModelResult } from "./model.js";
+import { MECHANISMS, type ModelResult, PATTERNS } from "./model.js";
 import { compare, type Summary } from "./stats.js";
 
 /** The machine a run was measured on. */
@@ -85,6 +85,20 @@ const SUMMARY = {
   },
 } as const;
 
+// A scenario as a report keeps it (model results may leave `samples` out; host figures always have it).
+const scenarioSchema = (required: readonly string[]) => ({
+  type: "object",
+  required,
+  properties: {
+    mechanism: { enum: MECHANISMS },
+    pattern: { enum: PATTERNS },
+    size: { type: "integer", minimum: 1 },
+    count: { type: "integer", minimum: 1 },
+    samples: { type: "integer", minimum: 1 },
+    receivers: { type: "integer", minimum: 1 },
+  },
+});
+
 /** The JSON Schema (draft 2020-12) of a {@link Report}. */
 export const REPORT_SCHEMA = Object.freeze({
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -112,17 +126,7 @@ export const REPORT_SCHEMA = Object.freeze({
         type: "object",
         required: ["scenario", "ns", "placement"],
         properties: {
-          scenario: {
-            type: "object",
-            required: ["mechanism", "pattern", "size", "count", "samples"],
-            properties: {
-              mechanism: { type: "string" },
-              pattern: { enum: ["one-way", "ping-pong", "fan-out"] },
-              size: { type: "integer", minimum: 1 },
-              count: { type: "integer", minimum: 1 },
-              samples: { type: "integer", minimum: 1 },
-            },
-          },
+          scenario: scenarioSchema(["mechanism", "pattern", "size", "count", "samples"]),
           ns: SUMMARY,
           placement: {
             type: "object",
@@ -143,18 +147,7 @@ export const REPORT_SCHEMA = Object.freeze({
         type: "object",
         required: ["scenario", "syscalls", "bytesCopied", "copies", "faults", "wall", "intact"],
         properties: {
-          scenario: {
-            type: "object",
-            required: ["mechanism", "pattern", "size", "count"],
-            properties: {
-              mechanism: { type: "string" },
-              pattern: { enum: ["one-way", "ping-pong", "fan-out"] },
-              size: { type: "integer", minimum: 1 },
-              count: { type: "integer", minimum: 1 },
-              receivers: { type: "integer", minimum: 1 },
-              samples: { type: "integer", minimum: 1 },
-            },
-          },
+          scenario: scenarioSchema(["mechanism", "pattern", "size", "count"]),
           syscalls: { type: "number", minimum: 0 },
           bytesCopied: { type: "number", minimum: 0 },
           copies: { type: "integer", minimum: 0 },

@@ -65,7 +65,9 @@ describe("the host back end", () => {
     },
   );
 
-  it("a peer process that dies mid-run fails the run with EIO; nothing waits forever", { timeout: 60_000 }, async () => {
+  it("a peer process that dies mid-run fails the run with EIO; nothing waits forever", {
+    timeout: 60_000,
+  }, async () => {
     const run = runHost({ mechanism: "pipe", pattern: "ping-pong", size: 64, count: 1_000_000, samples: 5 });
     // Find this process's benchmark peers (their command line carries the peer program) and kill them.
     const peers = () =>

@@ -79,6 +79,7 @@ describe("reports", () => {
       (r: typeof good) => (r.results[1].copies = 1.5),
       (r: typeof good) => (r.backend = "cloud"),
       (r: typeof good) => (r.machine = "a laptop"),
+      (r: typeof good) => (r.results[2].scenario.mechanism = "carrier-pigeon"),
     ];
     for (const [i, f] of broken.entries()) {
       const r = structuredClone(good);
