@@ -1,18 +1,42 @@
 import { describe, expect, it } from "vitest";
 import { runTour, stops } from "../src/tour.js";
 
-function output(): string[] {
+function output(full = true): string[] {
   const lines: string[] = [];
-  runTour((l) => lines.push(l));
+  runTour((l) => lines.push(l), { full });
   return lines;
 }
 
 describe("the tour", () => {
-  it("runs every stop and numbers them", () => {
-    const out = output();
-    stops.forEach((s, i) => {
-      expect(out).toContain(`${i + 1}. ${s.title}`);
-    });
+  it("runs every stop and numbers them, in brief and in full", () => {
+    for (const full of [false, true]) {
+      const out = output(full);
+      stops.forEach((s, i) => {
+        expect(out).toContain(`${i + 1}. ${s.title}`);
+      });
+    }
+  });
+
+  it("the default tour is the brief one: a few screens, every mistake still named with what Linux answered", () => {
+    const brief = output(false);
+    const full = output(true);
+    expect(brief.length).toBeLessThan(240);
+    expect(brief.length).toBeLessThan(full.length - 60);
+    expect(brief.at(-1)).toMatch(/--full` prints every line of every stop/);
+    // Every case the full tour names (N1…, M6…) is named in the brief too.
+    const ids = (lines: string[]) =>
+      lines.map((l) => /^ {3}([NM]\d+) /.exec(l)?.[1]).filter((x) => x !== undefined);
+    expect(new Set(ids(brief))).toEqual(new Set(ids(full)));
+    const text = brief.join("\n");
+    expect(text).toContain("As written (12 of the article's mistakes;");
+    expect(text).toContain('→ init_module("netlink_custom") = -1 ENOMEM (Cannot allocate memory)');
+    expect(text).toContain("→ bind failed: Operation not permitted");
+    expect(text).toContain("As written (13 of the article's mistakes;");
+    expect(text).toContain("→ mmap(8 MiB) = -1 Invalid argument — the driver's check");
+    expect(text).toContain("with a 4-byte hole after msg_namelen, so msg_iov is at 16");
+    expect(text).not.toContain("/* XXX 4 bytes hole, try to pack */");
+    // The trace is cut like strace -s cuts strings.
+    expect(brief.filter((l) => l.startsWith("     [pid")).every((l) => l.length <= 121)).toBe(true);
   });
 
   it("shows uapi's decoded ioctl, laid-out struct and explained errno", () => {

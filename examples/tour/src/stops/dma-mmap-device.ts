@@ -1,6 +1,6 @@
 // examples/dma-mmap-device: the source article's case 2 as written (each mistake reported) and done right.
 import { articleAsWritten, doneRight, missingSync, uaccessClaims } from "@kbridge/example-dma-mmap-device";
-import type { Stop } from "../tour.js";
+import { mistakesInBrief, type Stop } from "../tour.js";
 
 /** The dma-mmap-device example stop. */
 export const dmaMmapDeviceStop: Stop = {
@@ -10,6 +10,12 @@ export const dmaMmapDeviceStop: Stop = {
     ...articleAsWritten(),
     ...missingSync(),
     ...uaccessClaims(),
+    "",
+    "Done right:",
+    ...doneRight(),
+  ],
+  brief: () => [
+    ...mistakesInBrief([...articleAsWritten(), ...missingSync(), ...uaccessClaims()], "dma-mmap-device"),
     "",
     "Done right:",
     ...doneRight(),

@@ -72,4 +72,6 @@ function lines(): string[] {
 export const kernelStop: Stop = {
   title: "@kbridge/kernel — netlink between processes and the kernel, through system calls",
   lines,
+  // In brief, the trace's long lines are cut the way `strace -s` cuts strings.
+  brief: () => lines().map((l) => (l.startsWith("  [pid") && l.length > 118 ? `${l.slice(0, 115)}...` : l)),
 };

@@ -31,16 +31,23 @@ function ioctlLines(): string[] {
   ];
 }
 
-function structLines(): string[] {
+function structLines(brief = false): string[] {
   const lp64 = msghdr.layout();
   const ilp32 = msghdr.layout(I386);
   const cmd64 = _IOWR("x", 1, lp64);
   const cmd32 = _IOWR("x", 1, ilp32);
+  const listing = pahole(lp64);
+  const hole = /XXX (\d+) bytes hole/.exec(listing)?.[1] ?? "no";
   return [
-    "struct msghdr as a 64-bit program passes it to sendmsg(), laid out like gcc (pahole format):",
-    ...pahole(lp64)
-      .split("\n")
-      .map((l) => (l === "" ? "" : `  ${l.replaceAll("\t", "    ")}`)),
+    ...(brief
+      ? [
+          `struct msghdr as a 64-bit program passes it to sendmsg(), laid out like gcc: ${lp64.size} bytes,`,
+          `  with a ${hole}-byte hole after msg_namelen, so msg_iov is at ${lp64.offsetof("msg_iov")} (pahole() prints the whole layout);`,
+        ]
+      : [
+          "struct msghdr as a 64-bit program passes it to sendmsg(), laid out like gcc (pahole format):",
+          ...listing.split("\n").map((l) => (l === "" ? "" : `  ${l.replaceAll("\t", "    ")}`)),
+        ]),
     `the same struct from a 32-bit program is ${ilp32.size} bytes with msg_iov at ${ilp32.offsetof("msg_iov")}, not ${lp64.offsetof("msg_iov")}:`,
     `  an ioctl that takes it gets another number (${hex(cmd64)} vs ${hex(cmd32)}), which is why compat_ioctl exists.`,
   ];
@@ -64,4 +71,6 @@ function errnoLines(): string[] {
 export const uapiStop: Stop = {
   title: "@kbridge/uapi: the user-space ABI — ioctl numbers, struct layouts, errno",
   lines: () => [...ioctlLines(), "", ...structLines(), "", ...errnoLines()],
+  // In brief, pahole's listing gives way to its verdict (the size and the hole).
+  brief: () => [...ioctlLines(), "", ...structLines(true), "", ...errnoLines()],
 };
