@@ -274,7 +274,8 @@ export class Syscalls {
   }
 
   #ints(op: string, args: Readonly<Record<string, unknown>>): void {
-    for (const [name, v] of Object.entries(args)) this.#int(op, name, v);
+    // for-in, not Object.entries: every system call passes here, and the entries array was a tenth of a round trip.
+    for (const name in args) this.#int(op, name, args[name]);
   }
 
   #int(op: string, name: string, v: unknown): number {
