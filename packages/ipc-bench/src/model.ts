@@ -109,8 +109,6 @@ const LIMIT: Partial<Record<Mechanism, number>> = {
  * Whether the model can run `s` (a mechanism that supports the pattern and the size), and why not.
  */
 export function supported(s: Scenario): string | undefined {
-  if (s.pattern === "fan-out" && s.mechanism !== "netlink-multicast")
-    return "fan-out is a netlink multicast pattern";
   if (s.mechanism === "netlink-multicast" && s.pattern !== "fan-out") return "multicast is fan-out";
   if (
     s.pattern === "ping-pong" &&
@@ -133,7 +131,8 @@ function checkScenario(s: Scenario): void {
   if (!Number.isInteger(s.count) || s.count < 1 || s.count > 1_000_000)
     throw bad(`count ${String(s.count)} is not 1..1000000`);
   const r = s.receivers ?? 1;
-  if (!Number.isInteger(r) || r < 1 || r > 1024) throw bad(`receivers ${String(r)} is not 1..1024`);
+  if (!Number.isInteger(r) || r < 1 || r > 256) throw bad(`receivers ${String(r)} is not 1..256`);
+  if (r * s.size > 64 << 20) throw bad(`receivers ${r} × size ${s.size} is more than the model's 64 MiB for them`);
   const n = s.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw bad(`samples ${String(n)} is not 1..1000`);
   if (s.count * (n + 1) > 10_000_000)
@@ -200,57 +199,55 @@ function rig(s: Scenario): Rig {
   const k = new Kernel({ traceLimit: 0, ram: 256 << 20 });
   const { size } = s;
   const pingpong = s.pattern === "ping-pong";
+  // Fan-out: one message to R receivers, each with its own channel (or mapping); R = 1 otherwise.
+  const R = s.pattern === "fan-out" ? (s.receivers ?? 1) : 1;
   const msg = messenger(size);
+  const all = (f: (r: number) => boolean) => {
+    let ok = true;
+    for (let r = 0; r < R; r++) if (!f(r)) ok = false;
+    return ok;
+  };
   switch (s.mechanism) {
     case "pipe":
     case "fifo":
     case "unix-stream":
     case "unix-dgram": {
       const [a, b] = two(k);
-      // Two channels, each [writer, its fd, reader, its fd]. Nonblocking: one loop drives both ends, so a full
-      // buffer must give a short write, not a sleep.
+      // A channel is [writer, its fd, reader, its fd]. Nonblocking: one loop drives both ends, so a full buffer
+      // must give a short write, not a sleep.
       type End = readonly [Libc, number];
-      let chans: [End, End, End, End];
-      if (s.mechanism === "fifo") {
-        // Two named pipes between two processes, opened as a shell pipeline's ends would be (reader first).
-        const open = (l: Libc, path: string, flags: number) => l.open(path, flags | O_NONBLOCK) as number;
-        a.mkfifo("/tmp/bench-ab", 0o600);
-        a.mkfifo("/tmp/bench-ba", 0o600);
-        const br = open(b, "/tmp/bench-ab", O_RDONLY);
-        const aw = open(a, "/tmp/bench-ab", O_WRONLY);
-        const ar = open(a, "/tmp/bench-ba", O_RDONLY);
-        const bw = open(b, "/tmp/bench-ba", O_WRONLY);
-        chans = [
-          [a, aw],
-          [b, br],
-          [b, bw],
-          [a, ar],
-        ];
-      } else if (s.mechanism === "pipe") {
-        // One process holds both pipes, as a parent does before fork: the costs are the same.
-        const ab = a.pipe(0o4000) as [number, number];
-        const ba = a.pipe(0o4000) as [number, number];
-        chans = [
-          [a, ab[1]],
-          [a, ab[0]],
-          [a, ba[1]],
-          [a, ba[0]],
-        ];
-      } else {
+      type Channel = readonly [End, End];
+      let made = 0;
+      const channel = (from: Libc, to: Libc): Channel => {
+        const n = made++;
+        if (s.mechanism === "fifo") {
+          // A named pipe between two processes, opened as a shell pipeline's ends are (reader first).
+          const path = `/tmp/bench-${n}`;
+          a.mkfifo(path, 0o600);
+          const rd = to.open(path, O_RDONLY | O_NONBLOCK) as number;
+          return [[from, from.open(path, O_WRONLY | O_NONBLOCK) as number], [to, rd]];
+        }
+        // Pipes and socket pairs: one process holds both ends, as a parent does before fork; the costs are the same.
+        if (s.mechanism === "pipe") {
+          const [rd, wr] = a.pipe(0o4000) as [number, number];
+          return [
+            [a, wr],
+            [a, rd],
+          ];
+        }
         const type = (s.mechanism === "unix-stream" ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK;
         const [x, y] = a.socketpair(AF_UNIX, type) as [number, number];
-        chans = [
+        return [
           [a, x],
           [a, y],
-          [a, y],
-          [a, x],
         ];
-      }
-      const [[wl, fdw], [rl, fdr], [wl2, fdw2], [rl2, fdr2]] = chans;
-      const src = wl.malloc(size);
-      const dst = rl.malloc(size);
-      const back = rl2.malloc(size);
-      const moveAll = (w: Libc, fw: number, from: number, r: Libc, fr: number, to: number) => {
+      };
+      const out = Array.from({ length: R }, () => channel(a, b));
+      const back = pingpong ? channel(b, a) : undefined;
+      const src = a.malloc(size);
+      const dst = out.map(([, [rl]]) => rl.malloc(size));
+      const ret = back === undefined ? 0 : back[1][0].malloc(size);
+      const moveAll = ([[w, fw], [r, fr]]: Channel, from: number, to: number) => {
         for (let done = 0; done < size; ) {
           const n = k.sys.write(w.task, fw, from + done, size - done) as number;
           if (n <= 0) return false;
@@ -264,52 +261,61 @@ function rig(s: Scenario): Rig {
         }
         return true;
       };
-      // The answer goes back from the consumer's buffer: in the same process for pipe and sockets.
-      const answer = rl === wl2 ? dst : wl2.malloc(size);
       return {
         k,
         step: (i) => {
-          wl.poke(src, msg(i));
-          if (!moveAll(wl, fdw, src, rl, fdr, dst)) return false;
-          if (!pingpong) return intactAt(rl.peek(dst, size), i, size);
-          if (answer !== dst) wl2.poke(answer, rl.peek(dst, size));
-          if (!moveAll(wl2, fdw2, answer, rl2, fdr2, back)) return false;
-          return intactAt(rl2.peek(back, size), i, size);
+          a.poke(src, msg(i));
+          const ok = all((r) => {
+            const c = out[r]!;
+            return moveAll(c, src, dst[r]!) && intactAt(c[1][0].peek(dst[r]!, size), i, size);
+          });
+          if (back === undefined) return ok;
+          // The consumer answers from the buffer it read into (the way back's writer is the way out's reader).
+          return moveAll(back, dst[0]!, ret) && intactAt(back[1][0].peek(ret, size), i, size) && ok;
         },
       };
     }
     case "netlink": {
-      const [a, b] = two(k);
-      const ra = a.socket(AF_NETLINK, SOCK_RAW, NETLINK.USERSOCK);
-      const rb = b.socket(AF_NETLINK, SOCK_RAW, NETLINK.USERSOCK);
-      a.bind(ra, {});
-      b.bind(rb, {});
-      for (const [l, fd] of [
-        [a, ra],
-        [b, rb],
-      ] as const)
+      // Unicast: a socket per process; fan-out sends to each receiver's port in turn.
+      const open = (l: Libc) => {
+        const fd = l.socket(AF_NETLINK, SOCK_RAW, NETLINK.USERSOCK) as number;
+        l.bind(fd, {});
         l.setsockopt(fd, 1, 8, 1 << 22); // SO_RCVBUF
-      const toB = a.dup(Uint8Array.of(16, 0, 0, 0, ...le32(b.task.pid), 0, 0, 0, 0));
-      const toA = b.dup(Uint8Array.of(16, 0, 0, 0, ...le32(a.task.pid), 0, 0, 0, 0));
+        return fd;
+      };
+      const a = new Libc(k, k.spawn({ comm: "producer" }));
+      const ra = open(a);
+      const rx = Array.from({ length: R }, () => {
+        const l = new Libc(k, k.spawn({ comm: "consumer" }));
+        const fd = open(l);
+        return { l, fd, dst: l.malloc(size), to: a.dup(Uint8Array.of(16, 0, 0, 0, ...le32(l.task.pid), 0, 0, 0, 0)) };
+      });
+      const b = rx[0]!;
+      const toA = b.l.dup(Uint8Array.of(16, 0, 0, 0, ...le32(a.task.pid), 0, 0, 0, 0));
       const src = a.malloc(size);
-      const dst = b.malloc(size);
       const back = a.malloc(size);
       return {
         k,
         step: (i) => {
           a.poke(src, msg(i));
-          k.sys.sendto(a.task, ra, src, size, MSG_DONTWAIT, toB, 12);
-          if (k.sys.recvfrom(b.task, rb, dst, size, MSG_DONTWAIT) !== size) return false;
-          if (!pingpong) return intactAt(b.peek(dst, size), i, size);
-          k.sys.sendto(b.task, rb, dst, size, MSG_DONTWAIT, toA, 12);
+          const ok = all((r) => {
+            const x = rx[r]!;
+            k.sys.sendto(a.task, ra, src, size, MSG_DONTWAIT, x.to, 12);
+            return (
+              k.sys.recvfrom(x.l.task, x.fd, x.dst, size, MSG_DONTWAIT) === size &&
+              intactAt(x.l.peek(x.dst, size), i, size)
+            );
+          });
+          if (!pingpong) return ok;
+          k.sys.sendto(b.l.task, b.fd, b.dst, size, MSG_DONTWAIT, toA, 12);
           if (k.sys.recvfrom(a.task, ra, back, size, MSG_DONTWAIT) !== size) return false;
-          return intactAt(a.peek(back, size), i, size);
+          return ok && intactAt(a.peek(back, size), i, size);
         },
       };
     }
     case "netlink-multicast": {
       const sk = k.netlink.netlink_kernel_create(25, { flags: NL_CFG_F_NONROOT_RECV })!;
-      const rx = Array.from({ length: s.receivers ?? 1 }, () => {
+      const rx = Array.from({ length: R }, () => {
         const l = new Libc(k, k.spawn({ comm: "listener" }));
         const fd = l.socket(AF_NETLINK, SOCK_RAW, 25);
         l.bind(fd, { nl_groups: 1 });
@@ -336,65 +342,71 @@ function rig(s: Scenario): Rig {
     case "read":
     case "ioctl":
     case "mmap": {
+      // The device produces each message once; every receiver (a process of its own) reads it, or sees it mapped.
       const set = device(k, size, msg);
-      const [, b] = two(k);
-      const fd = b.open("/dev/benchdev", O_RDONLY) as number;
-      if (s.mechanism === "mmap") {
-        const view = b.mmap(0, Math.ceil(size / 4096) * 4096, PROT_READ, MAP_SHARED, fd);
-        return {
-          k,
-          step: (i) => {
-            set(i);
-            return intactAt(b.peek(view, size), i, size);
-          },
-        };
-      }
-      const dst = b.mmap(
-        0,
-        Math.ceil(size / 4096) * 4096,
-        PROT_READ | PROT_WRITE,
-        MAP_PRIVATE | MAP_ANONYMOUS,
-        -1,
-      );
+      const span = Math.ceil(size / 4096) * 4096;
+      const rx = Array.from({ length: R }, () => {
+        const l = new Libc(k, k.spawn({ comm: "consumer" }));
+        const fd = l.open("/dev/benchdev", O_RDONLY) as number;
+        const at =
+          s.mechanism === "mmap"
+            ? l.mmap(0, span, PROT_READ, MAP_SHARED, fd)
+            : l.mmap(0, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+        return { l, fd, at };
+      });
       return {
         k,
         step: (i) => {
           set(i);
-          const r =
-            s.mechanism === "read"
-              ? k.sys.read(b.task, fd, dst, size)
-              : k.sys.ioctl(b.task, fd, 0x80000000 | ((size & 0x3fff) << 16) | 0x4201, dst);
-          return (r === size || r === 0) && intactAt(b.peek(dst, size), i, size);
+          return all((r) => {
+            const { l, fd, at } = rx[r]!;
+            if (s.mechanism !== "mmap") {
+              const got =
+                s.mechanism === "read"
+                  ? k.sys.read(l.task, fd, at, size)
+                  : k.sys.ioctl(l.task, fd, 0x80000000 | ((size & 0x3fff) << 16) | 0x4201, at);
+              if (got !== size && got !== 0) return false;
+            }
+            return intactAt(l.peek(at, size), i, size);
+          });
         },
       };
     }
     case "shm-futex": {
-      const [a, b] = two(k);
+      // The producer writes the message into the shared pages and bumps a word; waiters wake on it (one FUTEX_WAKE
+      // for all of a fan-out's receivers).
+      const a = new Libc(k, k.spawn({ comm: "producer" }));
       const len = Math.ceil(size / 4096) * 4096 + 4096;
+      const word = len - 4096;
       const fa = shm_open(a, "/bench", O_CREAT | O_RDWR, 0o666);
       a.ftruncate(fa, len);
-      const fb = shm_open(b, "/bench", O_RDWR);
       const pa = a.mmap(0, len, PROT_READ | PROT_WRITE, MAP_SHARED, fa);
-      const pb = b.mmap(0, len, PROT_READ | PROT_WRITE, MAP_SHARED, fb);
-      const word = len - 4096;
+      const rx = Array.from({ length: R }, () => {
+        const l = new Libc(k, k.spawn({ comm: "consumer" }));
+        const fb = shm_open(l, "/bench", O_RDWR);
+        return { l, p: l.mmap(0, len, PROT_READ | PROT_WRITE, MAP_SHARED, fb) };
+      });
+      const b = rx[0]!;
       return {
         k,
         step: (i) => {
           a.poke(pa, msg(i));
           a.poke(pa + word, Uint8Array.from(le32(2 * i + 1)));
-          k.sys.futex(a.task, pa + word, FUTEX_WAKE, 1);
-          k.sys.futex(b.task, pb + word, FUTEX_WAIT, 2 * i); // the word moved on: no sleep
-          const ok = intactAt(b.peek(pb, size), i, size);
+          k.sys.futex(a.task, pa + word, FUTEX_WAKE, R);
+          const ok = all((r) => {
+            const { l, p } = rx[r]!;
+            k.sys.futex(l.task, p + word, FUTEX_WAIT, 2 * i); // the word moved on: no sleep
+            return intactAt(l.peek(p, size), i, size);
+          });
           if (!pingpong) return ok;
-          b.poke(pb + word, Uint8Array.from(le32(2 * i + 2)));
-          k.sys.futex(b.task, pb + word, FUTEX_WAKE, 1);
+          b.l.poke(b.p + word, Uint8Array.from(le32(2 * i + 2)));
+          k.sys.futex(b.l.task, b.p + word, FUTEX_WAKE, 1);
           k.sys.futex(a.task, pa + word, FUTEX_WAIT, 2 * i + 1);
           return ok;
         },
       };
     }
     case "sysfs": {
-      const [, b] = two(k);
       const current = new Uint8Array(size);
       k.sysfs.createFile("bench", "dev0", "message", {
         mode: 0o444,
@@ -403,16 +415,21 @@ function rig(s: Scenario): Rig {
           return size;
         },
       });
-      const path = b.dup(utf8Encode("/sys/class/bench/dev0/message\0"));
-      const dst = b.malloc(size);
+      const rx = Array.from({ length: R }, () => {
+        const l = new Libc(k, k.spawn({ comm: "reader" }));
+        return { l, path: l.dup(utf8Encode("/sys/class/bench/dev0/message\0")), dst: l.malloc(size) };
+      });
       return {
         k,
         step: (i) => {
           current.set(msg(i));
-          const fd = k.sys.open(b.task, path, O_RDONLY) as number;
-          const r = k.sys.read(b.task, fd, dst, size);
-          k.sys.close(b.task, fd);
-          return r === size && intactAt(b.peek(dst, size), i, size);
+          return all((r) => {
+            const { l, path, dst } = rx[r]!;
+            const fd = k.sys.open(l.task, path, O_RDONLY) as number;
+            const got = k.sys.read(l.task, fd, dst, size);
+            k.sys.close(l.task, fd);
+            return got === size && intactAt(l.peek(dst, size), i, size);
+          });
         },
       };
     }

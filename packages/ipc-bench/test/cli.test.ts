@@ -24,7 +24,7 @@ describe("kbridge-bench", () => {
     expect(code).toBe(0);
     expect(out).toHaveLength(1 + 11);
     expect(out.find((l) => l.startsWith("pipe"))).toBe(
-      "pipe               one-way, ping-pong           ping-pong, one-way",
+      "pipe               one-way, ping-pong, fan-out  ping-pong, one-way",
     );
     expect(out.find((l) => l.startsWith("netlink-multicast"))).toMatch(
       /^netlink-multicast {2}fan-out +— Node cannot/,
@@ -57,12 +57,12 @@ describe("kbridge-bench", () => {
     expect(out.filter((l) => l.startsWith("| pipe ping-pong"))).toHaveLength(3);
     const report = JSON.parse(readFileSync(json, "utf8"));
     expect(validateReport(report)).toEqual([]);
-    expect(report.results).toHaveLength(9);
+    expect(report.results).toHaveLength(3 * (3 + 2));
     expect(report.results[0].wall.n).toBe(5);
     expect(readFileSync(md, "utf8")).toContain("| mmap one-way | 65536 | 0 | 0 | 0 |");
     const s = readFileSync(svg, "utf8");
     expect(XMLValidator.validate(s)).toBe(true);
-    expect(s.match(/<polyline/g)).toHaveLength(3);
+    expect(s.match(/<polyline/g)).toHaveLength(5);
   });
 
   it("fan-out and skipped combinations; usage errors exit 2", async () => {
@@ -99,7 +99,23 @@ describe("kbridge-bench", () => {
     const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
     const a = join(dir, "a.json");
     const b = join(dir, "b.json");
-    expect((await run("run", "read", "mmap", "--sizes", "64,4K", "--count", "5", "--json", a)).code).toBe(0);
+    expect(
+      (
+        await run(
+          "run",
+          "read",
+          "mmap",
+          "--pattern",
+          "one-way",
+          "--sizes",
+          "64,4K",
+          "--count",
+          "5",
+          "--json",
+          a,
+        )
+      ).code,
+    ).toBe(0);
     const same = await run("compare", a, a);
     expect(same.code).toBe(0);
     expect(same.out).toContain("| read one-way 64 | 1.00× | no | same |");
@@ -138,8 +154,9 @@ describe("kbridge-bench", () => {
     expect(model.code).toBe(0);
     const m = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
     expect(validateReport(m)).toEqual([]);
-    // 17 mechanism × pattern pairs at 3 sizes, less ioctl at 64 KiB and sysfs above 4095 bytes.
-    expect(m.results).toHaveLength(17 * 3 - 3);
+    // 27 mechanism × pattern pairs at 3 sizes, less ioctl at 64 KiB and sysfs above 4095 bytes (each one-way and
+    // fan-out).
+    expect(m.results).toHaveLength(27 * 3 - 6);
     expect(m.results.every((r: { intact: boolean }) => r.intact)).toBe(true);
 
     const host = await run(

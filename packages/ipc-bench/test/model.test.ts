@@ -19,7 +19,8 @@ describe("the model back end", () => {
   it("runs every supported scenario intact", () => {
     // Every mechanism has at least one pattern the model runs.
     expect(new Set(all.map((s) => s.mechanism))).toEqual(new Set(MECHANISMS));
-    expect(all.length).toBe(2 * 17); // 6 mechanisms with two patterns, 5 with one
+    // One-way for all but multicast (10), ping-pong for the 6 with a way back, fan-out for all 11.
+    expect(all.length).toBe(2 * 27);
     for (const s of all) {
       const r = runModel(s);
       expect(r.intact, `${s.mechanism} ${s.pattern} ${s.size}`).toBe(true);
@@ -46,6 +47,15 @@ describe("the model back end", () => {
     expect(one("mmap")).toMatchObject({ syscalls: 0, copies: 0, bytesCopied: 0 });
     expect(one("shm-futex")).toMatchObject({ syscalls: 2, copies: 0 });
     expect(one("sysfs")).toMatchObject({ syscalls: 3, copies: 1 });
+    // Fan-out to 4: every unicast mechanism pays per receiver; multicast clones one skb (a copy out per receiver);
+    // a mapping costs nothing; shared memory wakes all waiters with one FUTEX_WAKE.
+    expect(one("pipe", "fan-out", 4)).toMatchObject({ syscalls: 8, copies: 8 });
+    expect(one("netlink", "fan-out", 4)).toMatchObject({ syscalls: 8, copies: 8, bytesCopied: 4 * 8012 });
+    expect(one("netlink-multicast", "fan-out", 4)).toMatchObject({ syscalls: 4, copies: 4 });
+    expect(one("read", "fan-out", 4)).toMatchObject({ syscalls: 4, copies: 4 });
+    expect(one("mmap", "fan-out", 4)).toMatchObject({ syscalls: 0, copies: 0 });
+    expect(one("shm-futex", "fan-out", 4)).toMatchObject({ syscalls: 5, copies: 0 });
+    expect(one("sysfs", "fan-out", 4)).toMatchObject({ syscalls: 12, copies: 4 });
   });
 
   it("4 MiB bulk transfers: a pipe or FIFO moves it in 64 KiB gulps (2 copies), a socket in send-buffer pieces, mmap copies nothing", () => {
@@ -77,6 +87,9 @@ describe("the model back end", () => {
 
   it("refuses what a mechanism cannot do, and bad scenarios", () => {
     expect(supported({ mechanism: "mmap", pattern: "ping-pong", size: 64, count: 1 })).toMatch(/no way back/);
+    expect(supported({ mechanism: "netlink-multicast", pattern: "one-way", size: 64, count: 1 })).toMatch(
+      /multicast is fan-out/,
+    );
     expect(() => runModel({ mechanism: "sysfs", pattern: "one-way", size: 5000, count: 1 })).toThrow(
       /at most 4095/,
     );
@@ -90,5 +103,11 @@ describe("the model back end", () => {
     expect(() =>
       runModel({ mechanism: "pipe", pattern: "one-way", size: 1, count: 1_000_000, samples: 1000 }),
     ).toThrow(/more than 10000000 messages/);
+    expect(() =>
+      runModel({ mechanism: "pipe", pattern: "fan-out", size: 1 << 20, count: 1, receivers: 65 }),
+    ).toThrow(/receivers 65 × size 1048576 is more than the model's 64 MiB/);
+    expect(() =>
+      runModel({ mechanism: "pipe", pattern: "fan-out", size: 1, count: 1, receivers: 257 }),
+    ).toThrow(/receivers 257 is not 1\.\.256/);
   });
 });
