@@ -221,6 +221,7 @@ export async function main(
                 size: s.size,
                 count: s.count,
                 samples: h.ns.n,
+                ...(s.receivers !== undefined && { receivers: s.receivers }),
               },
               ns: h.ns,
               placement: {

@@ -55,9 +55,9 @@ export const HOST_SCENARIOS: readonly {
   readonly mechanism: Mechanism;
   readonly patterns: readonly Pattern[];
 }[] = [
-  { mechanism: "pipe", patterns: ["ping-pong", "one-way"] },
-  { mechanism: "fifo", patterns: ["ping-pong", "one-way"] },
-  { mechanism: "unix-stream", patterns: ["ping-pong", "one-way"] },
+  { mechanism: "pipe", patterns: ["ping-pong", "one-way", "fan-out"] },
+  { mechanism: "fifo", patterns: ["ping-pong", "one-way", "fan-out"] },
+  { mechanism: "unix-stream", patterns: ["ping-pong", "one-way", "fan-out"] },
   { mechanism: "shm-futex", patterns: ["ping-pong"] },
   { mechanism: "read", patterns: ["one-way"] },
   { mechanism: "sysfs", patterns: ["one-way"] },
@@ -329,13 +329,9 @@ async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Ch
   };
 }
 
-// Ping-pong: a message out, the same bytes back. One-way: `count` messages out, one byte back when all arrived.
-async function streamScenario(
-  s: Scenario,
-  samples: number,
-  pl: Placement,
-): Promise<Omit<HostResult, "note">> {
-  const ch = await openChannel(s, pl.peer);
+// The answers that come back on one channel: `expect(n)` resolves once n more bytes have arrived, and fails (EIO) if
+// the peer dies first, so that nothing waits forever.
+function answers(ch: Channel): (n: number) => Promise<void> {
   let pending = 0;
   let want = 0;
   let resolve: (() => void) | undefined;
@@ -350,35 +346,63 @@ async function streamScenario(
       r();
     }
   });
-  // A peer that dies mid-run fails the run (EIO) instead of leaving it waiting for an answer forever.
   ch.child.once("exit", (code) => {
     died = new KernelError("EIO", `the peer process exited (${String(code)}) during the run`, {
       op: "runHost",
     });
     fail?.(died);
   });
-  const msg = new Uint8Array(s.size).fill(0x5a);
-  const exchange = (out: number, back: number) =>
+  return (n) =>
     new Promise<void>((r, j) => {
       if (died !== undefined) return j(died);
-      want = back;
+      want = n;
       resolve = r;
       fail = j;
-      for (let i = 0; i < out; i++) ch.write(msg);
     });
-  const batch =
-    s.pattern === "ping-pong"
-      ? async () => {
-          for (let i = 0; i < s.count; i++) await exchange(1, s.size);
-        }
-      : () => exchange(s.count, 1);
+}
+
+// Ping-pong: a message out, the same bytes back. One-way: `count` messages out, one byte back when all arrived.
+// Fan-out: each message to every receiver (a child process each), one byte back from each when all arrived.
+async function streamScenario(
+  s: Scenario,
+  samples: number,
+  pl: Placement,
+): Promise<Omit<HostResult, "note">> {
+  const receivers = s.pattern === "fan-out" ? (s.receivers ?? 1) : 1;
+  const chans: Channel[] = [];
   try {
-    if (s.pattern === "ping-pong") await exchange(1, s.size); // the peer is up and connected
+    for (let r = 0; r < receivers; r++) chans.push(await openChannel(s, pl.peer));
+    const expect = chans.map(answers);
+    const msg = new Uint8Array(s.size).fill(0x5a);
+    const roundTrip = () => {
+      const back = expect[0]!(s.size);
+      chans[0]!.write(msg);
+      return back;
+    };
+    const batch =
+      s.pattern === "ping-pong"
+        ? async () => {
+            for (let i = 0; i < s.count; i++) await roundTrip();
+          }
+        : () => {
+            const acks = expect.map((e) => e(1));
+            for (let i = 0; i < s.count; i++) for (const c of chans) c.write(msg);
+            return Promise.all(acks).then(() => undefined);
+          };
+    if (s.pattern === "ping-pong") await roundTrip(); // the peer is up and connected
     const ns = await timeIt(s.mechanism, batch, s.count, samples);
-    const peer = ch.child.pid === undefined ? undefined : cpuOf(ch.child.pid);
-    return { scenario: s, ns, placement: { self: cpuOf(process.pid), peer, pinned: undefined } };
+    const pid = chans[0]!.child.pid;
+    return {
+      scenario: s,
+      ns,
+      placement: {
+        self: cpuOf(process.pid),
+        peer: pid === undefined ? undefined : cpuOf(pid),
+        pinned: undefined,
+      },
+    };
   } finally {
-    ch.close();
+    for (const c of chans) c.close();
   }
 }
 

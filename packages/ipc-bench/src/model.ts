@@ -132,7 +132,8 @@ function checkScenario(s: Scenario): void {
     throw bad(`count ${String(s.count)} is not 1..1000000`);
   const r = s.receivers ?? 1;
   if (!Number.isInteger(r) || r < 1 || r > 256) throw bad(`receivers ${String(r)} is not 1..256`);
-  if (r * s.size > 64 << 20) throw bad(`receivers ${r} × size ${s.size} is more than the model's 64 MiB for them`);
+  if (r * s.size > 64 << 20)
+    throw bad(`receivers ${r} × size ${s.size} is more than the model's 64 MiB for them`);
   const n = s.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw bad(`samples ${String(n)} is not 1..1000`);
   if (s.count * (n + 1) > 10_000_000)
@@ -225,7 +226,10 @@ function rig(s: Scenario): Rig {
           const path = `/tmp/bench-${n}`;
           a.mkfifo(path, 0o600);
           const rd = to.open(path, O_RDONLY | O_NONBLOCK) as number;
-          return [[from, from.open(path, O_WRONLY | O_NONBLOCK) as number], [to, rd]];
+          return [
+            [from, from.open(path, O_WRONLY | O_NONBLOCK) as number],
+            [to, rd],
+          ];
         }
         // Pipes and socket pairs: one process holds both ends, as a parent does before fork; the costs are the same.
         if (s.mechanism === "pipe") {
@@ -288,7 +292,12 @@ function rig(s: Scenario): Rig {
       const rx = Array.from({ length: R }, () => {
         const l = new Libc(k, k.spawn({ comm: "consumer" }));
         const fd = open(l);
-        return { l, fd, dst: l.malloc(size), to: a.dup(Uint8Array.of(16, 0, 0, 0, ...le32(l.task.pid), 0, 0, 0, 0)) };
+        return {
+          l,
+          fd,
+          dst: l.malloc(size),
+          to: a.dup(Uint8Array.of(16, 0, 0, 0, ...le32(l.task.pid), 0, 0, 0, 0)),
+        };
       });
       const b = rx[0]!;
       const toA = b.l.dup(Uint8Array.of(16, 0, 0, 0, ...le32(a.task.pid), 0, 0, 0, 0));

@@ -50,6 +50,8 @@ export interface HostFigure {
     readonly count: number;
     /** Timed samples. */
     readonly samples: number;
+    /** Receivers, for fan-out. */
+    readonly receivers?: number;
   };
   /** Nanoseconds per message, one figure per sample, summarized. */
   readonly ns: Summary;
@@ -240,7 +242,7 @@ const label = (r: ModelResult) =>
 const place = (p: HostFigure["placement"]) =>
   `${p.self === null ? "?" : p.peer === null ? `cpu ${p.self}` : `cpu ${p.self} ↔ cpu ${p.peer}`}${p.pinned === null ? "" : ` (pinned, ${p.pinned})`}`;
 const hostLabel = (h: HostFigure) =>
-  `${h.scenario.mechanism} ${h.scenario.pattern}${h.placement.pinned === null ? "" : ` ${h.placement.pinned}`}`;
+  `${h.scenario.mechanism} ${h.scenario.pattern}${h.scenario.pattern === "fan-out" ? ` ×${h.scenario.receivers ?? 1}` : ""}${h.placement.pinned === null ? "" : ` ${h.placement.pinned}`}`;
 // Durations in the unit that reads best.
 const ns = (v: number) =>
   v >= 1e6

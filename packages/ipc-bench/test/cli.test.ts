@@ -24,7 +24,7 @@ describe("kbridge-bench", () => {
     expect(code).toBe(0);
     expect(out).toHaveLength(1 + 11);
     expect(out.find((l) => l.startsWith("pipe"))).toBe(
-      "pipe               one-way, ping-pong, fan-out  ping-pong, one-way",
+      "pipe               one-way, ping-pong, fan-out  ping-pong, one-way, fan-out",
     );
     expect(out.find((l) => l.startsWith("netlink-multicast"))).toMatch(
       /^netlink-multicast {2}fan-out +— Node cannot/,
@@ -181,8 +181,9 @@ describe("kbridge-bench", () => {
     const h = JSON.parse(readFileSync(join(dir, "h.json"), "utf8"));
     expect(validateReport(h)).toEqual([]);
     expect(h.backend).toBe("host");
-    // pipe, fifo, unix-stream: 2 patterns × 3 sizes; shm-futex and read: 3 sizes; sysfs: 64 B only.
-    expect(h.host).toHaveLength(3 * 6 + 3 + 3 + 1);
+    // pipe, fifo, unix-stream: 3 patterns × 3 sizes; shm-futex and read: 3 sizes; sysfs: 64 B only.
+    expect(h.host).toHaveLength(3 * 9 + 3 + 3 + 1);
+    expect(host.out.some((l) => l.startsWith("| fifo fan-out ×4 | 4096 |"))).toBe(true);
     for (const f of h.host) expect(f.placement.pinned).toBeNull();
     expect(XMLValidator.validate(readFileSync(join(dir, "h.svg"), "utf8"))).toBe(true);
   });
