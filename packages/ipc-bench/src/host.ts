@@ -58,7 +58,7 @@ export const HOST_SCENARIOS: readonly {
   { mechanism: "pipe", patterns: ["ping-pong", "one-way", "fan-out"] },
   { mechanism: "fifo", patterns: ["ping-pong", "one-way", "fan-out"] },
   { mechanism: "unix-stream", patterns: ["ping-pong", "one-way", "fan-out"] },
-  { mechanism: "shm-futex", patterns: ["ping-pong"] },
+  { mechanism: "shm-futex", patterns: ["ping-pong", "fan-out"] },
   { mechanism: "read", patterns: ["one-way"] },
   { mechanism: "sysfs", patterns: ["one-way"] },
 ];
@@ -406,36 +406,67 @@ async function streamScenario(
   }
 }
 
-async function shmPingPong(s: Scenario, samples: number, pl: Placement): Promise<Omit<HostResult, "note">> {
-  // Two threads share memory: the message, a turn word each waits on (futex wait) and the other wakes (futex wake).
-  const sab = new SharedArrayBuffer(8 + s.size);
-  const flag = new Int32Array(sab, 0, 2);
-  const data = new Uint8Array(sab, 8);
-  const worker = new Worker(
-    `const { workerData, parentPort } = require("node:worker_threads");
-     const f = new Int32Array(workerData, 0, 2), d = new Uint8Array(workerData, 8);
-     let tid = null; try { tid = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop()); } catch {}
-     parentPort.postMessage(tid);
-     for (;;) { Atomics.wait(f, 0, 0); if (Atomics.load(f, 1) === 1) break; d[0] ^= 1; Atomics.store(f, 0, 0); Atomics.notify(f, 0); }`,
-    { eval: true, workerData: sab },
-  );
-  // The worker tells its thread id (/proc/thread-self); it alone moves to the peer's CPU.
-  const tid = await new Promise<number | undefined>((r) =>
-    worker.once("message", (t: unknown) => r(Number.isInteger(t) ? (t as number) : undefined)),
-  );
-  if (pl.peer !== undefined && tid !== undefined) {
-    taskset(String(pl.self), process.pid);
-    taskset(String(pl.peer), tid);
-  }
-  const msg = new Uint8Array(s.size).fill(0x5a);
-  const once = () => {
-    data.set(msg); // the producer writes the message into the shared pages: the one copy of the data
-
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-    while (Atomics.load(flag, 0) === 1) Atomics.wait(flag, 0, 1, 1000);
+// Shared memory between threads, as a futex-based IPC does it: one slot holds the message; the producer writes it,
+// bumps a sequence word and wakes every waiter with one notify (futex wake); each receiver wakes (futex wait), reads
+// the message and counts itself in an acknowledgement word the producer waits on. One slot means each message is
+// read by every receiver before the next is written: ping-pong is one receiver, fan-out several.
+async function shmScenario(s: Scenario, samples: number, pl: Placement): Promise<Omit<HostResult, "note">> {
+  const receivers = s.pattern === "fan-out" ? (s.receivers ?? 1) : 1;
+  const sab = new SharedArrayBuffer(64 + s.size);
+  const ctl = new Int32Array(sab, 0, 16); // [0] sequence, [1] stop, [2] acknowledgements
+  const data = new Uint8Array(sab, 64);
+  const workers: Worker[] = [];
+  const stop = async () => {
+    Atomics.store(ctl, 1, 1);
+    Atomics.add(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+    await Promise.all(workers.map((w) => w.terminate()));
   };
   try {
+    const tids: (number | undefined)[] = [];
+    for (let r = 0; r < receivers; r++) {
+      const worker = new Worker(
+        `const { workerData, parentPort } = require("node:worker_threads");
+         const f = new Int32Array(workerData, 0, 16), d = new Uint8Array(workerData, 64);
+         let tid = null; try { tid = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop()); } catch {}
+         parentPort.postMessage(tid);
+         let seen = 0, x = 0;
+         for (;;) {
+           Atomics.wait(f, 0, seen);
+           if (Atomics.load(f, 1) === 1) break;
+           seen = Atomics.load(f, 0);
+           x ^= d[0] ^ d[d.length - 1];
+           Atomics.add(f, 2, 1);
+           Atomics.notify(f, 2);
+         }`,
+        { eval: true, workerData: sab },
+      );
+      workers.push(worker);
+      // The worker tells its thread id (/proc/thread-self), so that it alone can move to the peer's CPU.
+      tids.push(
+        await new Promise<number | undefined>((resolve, reject) => {
+          worker.once("message", (t: unknown) => resolve(Number.isInteger(t) ? (t as number) : undefined));
+          worker.once("error", reject);
+        }),
+      );
+    }
+    if (pl.peer !== undefined) {
+      taskset(String(pl.self), process.pid);
+      for (const tid of tids) if (tid !== undefined) taskset(String(pl.peer), tid);
+    }
+    const msg = new Uint8Array(s.size).fill(0x5a);
+    const once = () => {
+      data.set(msg); // the producer writes the message into the shared pages: the one copy of the data
+      const target = Atomics.load(ctl, 2) + receivers;
+      Atomics.add(ctl, 0, 1);
+      Atomics.notify(ctl, 0);
+      // Wait for every receiver; a receiver silent for 10 s is a failure (EIO), not a hang.
+      let silent = 0;
+      for (let a = Atomics.load(ctl, 2); a < target; a = Atomics.load(ctl, 2))
+        if (Atomics.wait(ctl, 2, a, 1000) === "timed-out" && ++silent >= 10)
+          throw new KernelError("EIO", `a shared-memory receiver did not answer for 10 s`, { op: "runHost" });
+    };
+    once(); // every receiver is up and waiting
     const ns = await timeIt(
       "shm-futex",
       () => {
@@ -444,13 +475,10 @@ async function shmPingPong(s: Scenario, samples: number, pl: Placement): Promise
       s.count,
       samples,
     );
-    const peer = tid === undefined ? undefined : cpuOf(process.pid, tid);
+    const peer = tids[0] === undefined ? undefined : cpuOf(process.pid, tids[0]);
     return { scenario: s, ns, placement: { self: cpuOf(process.pid), peer, pinned: undefined } };
   } finally {
-    Atomics.store(flag, 1, 1);
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-    await worker.terminate();
+    await stop();
   }
 }
 
@@ -558,7 +586,7 @@ export async function runHost(scenario: Scenario, options: { readonly pin?: Pin 
     let r: Omit<HostResult, "note">;
     switch (scenario.mechanism) {
       case "shm-futex":
-        r = await shmPingPong(scenario, samples, pl);
+        r = await shmScenario(scenario, samples, pl);
         break;
       case "sysfs":
         r = await sysfsRead(scenario, samples);

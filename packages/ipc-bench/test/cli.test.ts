@@ -181,8 +181,8 @@ describe("kbridge-bench", () => {
     const h = JSON.parse(readFileSync(join(dir, "h.json"), "utf8"));
     expect(validateReport(h)).toEqual([]);
     expect(h.backend).toBe("host");
-    // pipe, fifo, unix-stream: 3 patterns × 3 sizes; shm-futex and read: 3 sizes; sysfs: 64 B only.
-    expect(h.host).toHaveLength(3 * 9 + 3 + 3 + 1);
+    // pipe, fifo, unix-stream: 3 patterns × 3 sizes; shm-futex: 2 patterns × 3 sizes; read: 3 sizes; sysfs: 64 B.
+    expect(h.host).toHaveLength(3 * 9 + 6 + 3 + 1);
     expect(host.out.some((l) => l.startsWith("| fifo fan-out ×4 | 4096 |"))).toBe(true);
     for (const f of h.host) expect(f.placement.pinned).toBeNull();
     expect(XMLValidator.validate(readFileSync(join(dir, "h.svg"), "utf8"))).toBe(true);

@@ -46,7 +46,7 @@ describe("the host back end", () => {
           if (pattern === "ping-pong") expect(Number.isInteger(r.placement.peer), what).toBe(true);
           expect(r.note.length, what).toBeGreaterThan(10);
         }
-    expect(runs).toBe(2 * 12);
+    expect(runs).toBe(2 * 13);
   });
 
   it.skipIf(!hasTaskset || cpuCount < 2)(
@@ -114,7 +114,7 @@ describe("the host back end", () => {
     expect(s("netlink")).toMatch(/AF_NETLINK/);
     expect(s("ioctl")).toMatch(/ioctl/);
     expect(hostSupported({ mechanism: "shm-futex", pattern: "one-way", size: 64, count: 1 })).toMatch(
-      /runs ping-pong on the host/,
+      /runs ping-pong, fan-out on the host/,
     );
     expect(hostSupported({ mechanism: "sysfs", pattern: "one-way", size: 65, count: 1 })).toMatch(/up to 64/);
     expect(hostSupported({ mechanism: "read", pattern: "one-way", size: 64, count: 1 }, "split")).toMatch(
