@@ -25,7 +25,7 @@ import type { Readable, Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { KernelError } from "@kbridge/uapi";
 import { Bench } from "tinybench";
-import type { Mechanism, Pattern, Scenario } from "./model.js";
+import { checkShape, type Mechanism, type Pattern, type Scenario } from "./model.js";
 import { type Summary, summarize } from "./stats.js";
 
 /** A placement to pin the two sides to with taskset: one CPU for both, or two different CPUs. */
@@ -74,9 +74,15 @@ const UNREACHABLE: Partial<Record<Mechanism, string>> = {
 };
 
 const MAX_HOST_SIZE = 4 << 20;
+/** Fan-out receivers on the host: each is a Node process (or a worker thread), tens of MB apiece. */
+const MAX_HOST_RECEIVERS = 32;
 
-/** Why the host back end cannot run `s` (as pinned by `pin`), or undefined. */
+/**
+ * Why the host back end cannot run `s` (as pinned by `pin`), or undefined.
+ * @throws {@link @kbridge/uapi!KernelError} EINVAL for something that is not a scenario (an unknown mechanism or pattern)
+ */
 export function hostSupported(s: Scenario, pin?: Pin): string | undefined {
+  checkShape(s, "hostSupported");
   const why = UNREACHABLE[s.mechanism];
   if (why !== undefined) return why;
   const h = HOST_SCENARIOS.find((x) => x.mechanism === s.mechanism);
@@ -168,9 +174,10 @@ function place(pin: Pin | undefined): Placement {
  */
 async function timeIt(
   name: string,
-  batch: () => Promise<void> | void,
+  batch: (() => Promise<void>) | (() => void),
   count: number,
   samples: number,
+  async: boolean,
 ): Promise<Summary> {
   const bench = new Bench({
     iterations: samples,
@@ -180,7 +187,9 @@ async function timeIt(
     retainSamples: true,
     throws: true,
   });
-  bench.add(name, batch);
+  // Said explicitly: tinybench otherwise calls a function once, outside the run, to find out whether it is async —
+  // one batch more than the samples, whose answers would then end the wrong sample.
+  bench.add(name, batch, { async });
   await bench.run();
   const result = bench.tasks[0]?.result;
   const got = result !== undefined && "latency" in result ? result.latency.samples : undefined;
@@ -221,17 +230,20 @@ process.stdout.on("error", () => {});
 // Waits for the child's first output (it is ready); if it exits first, undoes what was set up and fails, with EIO.
 function peerReady(child: ChildProcess, from: Readable, undo: () => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const exited = (code: number | null) => {
+    const fail = (why: string) => {
+      child.off("exit", exited);
+      clearTimeout(timer);
+      child.kill();
       undo();
-      reject(
-        new KernelError("EIO", `the peer process exited (${String(code)}) before it was ready`, {
-          op: "runHost",
-        }),
-      );
+      reject(new KernelError("EIO", `the peer process ${why}`, { op: "runHost" }));
     };
+    const exited = (code: number | null) => fail(`exited (${String(code)}) before it was ready`);
+    // A Node child is up in well under a second; 30 s of silence is a failure, not a wait.
+    const timer = setTimeout(() => fail("was not ready after 30 s"), 30_000);
     child.once("exit", exited);
     from.once("data", () => {
       child.off("exit", exited);
+      clearTimeout(timer);
       resolve();
     });
   });
@@ -292,11 +304,18 @@ async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Ch
       input.destroy();
       cleanup();
     });
-    const out = new Socket({
-      fd: openSync(ab, constants.O_WRONLY | constants.O_NONBLOCK),
-      readable: false,
-      writable: true,
-    });
+    let wfd: number;
+    try {
+      wfd = openSync(ab, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      input.destroy();
+      child.kill();
+      cleanup();
+      throw new KernelError("EIO", `the FIFO ${ab} could not be opened: ${(e as Error).message}`, {
+        op: "runHost",
+      });
+    }
+    const out = new Socket({ fd: wfd, readable: false, writable: true });
     out.on("error", () => {});
     return {
       write: (b) => void out.write(b),
@@ -314,7 +333,23 @@ async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Ch
   const child = launch(path, "ignore");
   await peerReady(child, child.stdout as Readable, cleanup); // "ready": it listens
   const sock: Socket = createConnection(path);
-  await new Promise<void>((r) => sock.once("connect", () => r()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once("connect", () => resolve());
+      sock.once("error", reject);
+    });
+  } catch (e) {
+    sock.destroy();
+    child.kill();
+    cleanup();
+    throw new KernelError(
+      "EIO",
+      `the peer's socket ${path} refused the connection: ${(e as Error).message}`,
+      {
+        op: "runHost",
+      },
+    );
+  }
   sock.setNoDelay(true);
   sock.on("error", () => {});
   return {
@@ -352,9 +387,15 @@ function answers(ch: Channel): (n: number) => Promise<void> {
     });
     fail?.(died);
   });
+  if (ch.child.exitCode !== null || ch.child.signalCode !== null)
+    died = new KernelError("EIO", "the peer process exited before the run", { op: "runHost" });
   return (n) =>
     new Promise<void>((r, j) => {
       if (died !== undefined) return j(died);
+      if (pending >= n) {
+        pending -= n;
+        return r();
+      }
       want = n;
       resolve = r;
       fail = j;
@@ -384,13 +425,13 @@ async function streamScenario(
         ? async () => {
             for (let i = 0; i < s.count; i++) await roundTrip();
           }
-        : () => {
+        : async () => {
             const acks = expect.map((e) => e(1));
             for (let i = 0; i < s.count; i++) for (const c of chans) c.write(msg);
-            return Promise.all(acks).then(() => undefined);
+            await Promise.all(acks);
           };
     if (s.pattern === "ping-pong") await roundTrip(); // the peer is up and connected
-    const ns = await timeIt(s.mechanism, batch, s.count, samples);
+    const ns = await timeIt(s.mechanism, batch, s.count, samples, true);
     const pid = chans[0]!.child.pid;
     return {
       scenario: s,
@@ -447,6 +488,13 @@ async function shmScenario(s: Scenario, samples: number, pl: Placement): Promise
         await new Promise<number | undefined>((resolve, reject) => {
           worker.once("message", (t: unknown) => resolve(Number.isInteger(t) ? (t as number) : undefined));
           worker.once("error", reject);
+          worker.once("exit", (code) =>
+            reject(
+              new KernelError("EIO", `a shared-memory worker exited (${code}) before it started`, {
+                op: "runHost",
+              }),
+            ),
+          );
         }),
       );
     }
@@ -474,6 +522,7 @@ async function shmScenario(s: Scenario, samples: number, pl: Placement): Promise
       },
       s.count,
       samples,
+      false,
     );
     const peer = tids[0] === undefined ? undefined : cpuOf(process.pid, tids[0]);
     return { scenario: s, ns, placement: { self: cpuOf(process.pid), peer, pinned: undefined } };
@@ -502,6 +551,7 @@ async function sysfsRead(s: Scenario, samples: number): Promise<Omit<HostResult,
     },
     s.count,
     samples,
+    false,
   );
   return { scenario: s, ns, placement: { self: cpuOf(process.pid), peer: undefined, pinned: undefined } };
 }
@@ -515,7 +565,13 @@ async function preadTimes(size: number, count: number, samples: number): Promise
   const dir = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
   const path = join(dir, `kbridge-bench-${process.pid}-${Date.now()}.bin`);
   writeFileSync(path, new Uint8Array(size).fill(0x5a));
-  const fd = openSync(path, "r");
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    unlinkSync(path);
+    throw new KernelError("EIO", `${path} could not be opened: ${(e as Error).message}`, { op: "runHost" });
+  }
   const buf = new Uint8Array(size);
   try {
     return await timeIt(
@@ -525,6 +581,7 @@ async function preadTimes(size: number, count: number, samples: number): Promise
       },
       count,
       samples,
+      false,
     );
   } finally {
     closeSync(fd);
@@ -581,6 +638,13 @@ export async function runHost(scenario: Scenario, options: { readonly pin?: Pin 
     });
   const samples = scenario.samples ?? 5;
   checkCounts(scenario.count, samples, "runHost");
+  const receivers = scenario.receivers ?? 1;
+  if (!Number.isInteger(receivers) || receivers < 1 || receivers > MAX_HOST_RECEIVERS)
+    throw new KernelError(
+      "EINVAL",
+      `receivers ${String(receivers)} is not 1..${MAX_HOST_RECEIVERS} (each a process or thread of its own)`,
+      { op: "runHost" },
+    );
   const pl = place(pin);
   try {
     let r: Omit<HostResult, "note">;

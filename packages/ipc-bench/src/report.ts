@@ -239,6 +239,22 @@ const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ?
 const label = (r: ModelResult) =>
   `${r.scenario.mechanism} ${r.scenario.pattern}${r.scenario.pattern === "fan-out" ? ` ×${r.scenario.receivers ?? 1}` : ""}`;
 
+const UNSTABLE =
+  "⚠: the 95% margin of the mean is above 5% (or there is one sample): noisy; take more samples.";
+// The 95% margin, flagged when it is too wide to quote; a single sample has none.
+const margin = (x: Summary) => (x.n < 2 ? "n/a ⚠" : `${x.rme.toFixed(1)}%${x.stable ? "" : " ⚠"}`);
+
+// What every renderer checks first: that it was given a report.
+function checkReport(report: Report, op: string): void {
+  if (
+    report === null ||
+    typeof report !== "object" ||
+    (report.backend !== "model" && report.backend !== "host") ||
+    !Array.isArray(report.results)
+  )
+    throw new KernelError("EINVAL", `${String(report)} is not a kbridge-bench report`, { op });
+}
+
 const place = (p: HostFigure["placement"]) =>
   `${p.self === null ? "?" : p.peer === null ? `cpu ${p.self}` : `cpu ${p.self} ↔ cpu ${p.peer}`}${p.pinned === null ? "" : ` (pinned, ${p.pinned})`}`;
 const hostLabel = (h: HostFigure) =>
@@ -256,6 +272,7 @@ const ns = (v: number) =>
  * time (median and the 95% margin), on the host min/median/p99/max per message with the margin and where it ran.
  */
 export function toMarkdown(report: Report): string {
+  checkReport(report, "toMarkdown");
   const m = report.machine;
   const head = `Measured on the ${report.backend} back end, ${m.cpu}, ${m.cores} cores, ${m.kernel}${m.vm === undefined ? "" : ` (${m.vm})`}, ${m.runtime}; ${report.date}.`;
   if (report.backend === "host") {
@@ -268,12 +285,12 @@ export function toMarkdown(report: Report): string {
       "|---|---:|---:|---:|---:|---:|---:|---:|---|",
       ...figures.map(
         (h) =>
-          `| ${hostLabel(h)} | ${h.scenario.size} | ${ns(h.ns.min)} | **${ns(h.ns.median)}** | ${ns(h.ns.p99)} | ${ns(h.ns.max)} | ${h.ns.rme.toFixed(1)}%${h.ns.stable ? "" : " ⚠"} | ${h.ns.n} × ${h.scenario.count} | ${place(h.placement)} |`,
+          `| ${hostLabel(h)} | ${h.scenario.size} | ${ns(h.ns.min)} | **${ns(h.ns.median)}** | ${ns(h.ns.p99)} | ${ns(h.ns.max)} | ${margin(h.ns)} | ${h.ns.n} × ${h.scenario.count} | ${place(h.placement)} |`,
       ),
+      "",
+      "Each sample is the mean time per message over a batch of messages; min, median, p99 and max are over the samples.",
       ...(notes.length > 0 ? ["", ...notes.map((n) => `- ${n}`)] : []),
-      ...(figures.some((h) => !h.ns.stable)
-        ? ["", "⚠: the 95% margin of the mean is above 5%; the figure is noisy, take more samples."]
-        : []),
+      ...(figures.some((h) => !h.ns.stable) ? ["", UNSTABLE] : []),
     ].join("\n")}\n`;
   }
   const lines = [
@@ -283,8 +300,12 @@ export function toMarkdown(report: Report): string {
     "|---|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ...report.results.map(
       (r) =>
-        `| ${label(r)} | ${r.scenario.size} | ${fmt(r.syscalls)} | ${r.copies} | ${fmt(r.bytesCopied)} | ${fmt(r.faults)} | ${ns(r.wall.median)} | ${r.wall.rme.toFixed(1)}% | ${r.intact ? "yes" : "**no**"} |`,
+        `| ${label(r)} | ${r.scenario.size} | ${fmt(r.syscalls)} | ${r.copies} | ${fmt(r.bytesCopied)} | ${fmt(r.faults)} | ${ns(r.wall.median)} | ${margin(r.wall)} | ${r.intact ? "yes" : "**no**"} |`,
     ),
+    "",
+    "Bytes copied count everything copy_to_user/copy_from_user moved: the data, and the addresses, headers and words",
+    "that go with it; copies is that over the message size, so at small sizes the metadata shows.",
+    ...(report.results.some((r) => !r.wall.stable) ? ["", UNSTABLE] : []),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -318,6 +339,7 @@ export type SvgMetric = "latency" | "throughput" | "bytesCopied" | "syscalls";
  * @throws {@link @kbridge/uapi!KernelError} EINVAL for an unknown metric, or a report without positive values to plot
  */
 export function toSvg(report: Report, metric: SvgMetric = "latency"): string {
+  checkReport(report, "toSvg");
   if (!["latency", "throughput", "bytesCopied", "syscalls"].includes(metric))
     throw new KernelError(
       "EINVAL",
@@ -333,19 +355,23 @@ export function toSvg(report: Report, metric: SvgMetric = "latency"): string {
     pts.push([x, y]);
     series.set(key, pts);
   };
-  const fromTime = (size: number, t: number) => (metric === "throughput" ? (size / t) * 1e9 : t);
+  // Throughput counts the bytes delivered: a fan-out delivers the message to every receiver.
+  const fromTime = (size: number, t: number, receivers = 1) =>
+    metric === "throughput" ? ((size * receivers) / t) * 1e9 : t;
+  const fan = (sc: { pattern: string; receivers?: number }) =>
+    sc.pattern === "fan-out" ? (sc.receivers ?? 1) : 1;
   if (report.backend === "host") {
     if (metric === "bytesCopied" || metric === "syscalls")
       throw new KernelError("EINVAL", `the host back end does not count ${metric}`, { op: "toSvg" });
     for (const h of report.host ?? [])
-      add(hostLabel(h), h.scenario.size, fromTime(h.scenario.size, h.ns.median));
+      add(hostLabel(h), h.scenario.size, fromTime(h.scenario.size, h.ns.median, fan(h.scenario)));
   } else
     for (const r of report.results)
       add(
         label(r),
         r.scenario.size,
         metric === "latency" || metric === "throughput"
-          ? fromTime(r.scenario.size, r.wall.median)
+          ? fromTime(r.scenario.size, r.wall.median, fan(r.scenario))
           : r[metric],
       );
   if (series.size === 0) throw new KernelError("EINVAL", `no positive ${metric} to plot`, { op: "toSvg" });
@@ -369,7 +395,7 @@ export function toSvg(report: Report, metric: SvgMetric = "latency"): string {
     metric === "latency"
       ? `ns per message (${where}, median)`
       : metric === "throughput"
-        ? `bytes per second (${where}, at the median)`
+        ? `bytes delivered per second (${where}, at the median)`
         : metric === "bytesCopied"
           ? "bytes copied per message"
           : "system calls per message";
@@ -449,7 +475,9 @@ export function compareReports(before: Report, after: Report, threshold = 0.25):
     throw new KernelError("EINVAL", `threshold ${String(threshold)} is not a fraction ≥ 0`, {
       op: "compareReports",
     });
-  if (before?.backend !== after?.backend)
+  checkReport(before, "compareReports");
+  checkReport(after, "compareReports");
+  if (before.backend !== after.backend)
     throw new KernelError(
       "EINVAL",
       `a ${String(before?.backend)} run cannot be compared with a ${String(after?.backend)} run`,

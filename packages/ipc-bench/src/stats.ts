@@ -22,7 +22,7 @@ export interface Summary {
   readonly stddev: number;
   /** The standard error of the mean (stddev / √n). */
   readonly sem: number;
-  /** Half the width of the 95% confidence interval of the mean (t × sem). */
+  /** Half the width of the 95% confidence interval of the mean (t × sem); 0 for one sample, which has none. */
   readonly moe: number;
   /** The margin of error relative to the mean, in percent (0 when the mean is 0). */
   readonly rme: number;
@@ -121,7 +121,7 @@ export function summarize(samples: readonly number[], options: { readonly maxRme
 export interface Comparison {
   /** `current.median / baseline.median` (above 1: slower, for durations). */
   readonly ratio: number;
-  /** The 95% intervals of the two means do not overlap. */
+  /** The 95% intervals of the two means do not overlap (never, when either side has a single sample). */
   readonly significant: boolean;
   /** Slower by more than the threshold, and significantly so. */
   readonly regression: boolean;
@@ -143,10 +143,17 @@ export function compare(baseline: Summary, current: Summary, threshold = 0.1): C
     throw new KernelError("EINVAL", `baseline median ${String(baseline?.median)} is not positive`, {
       op: "compare",
     });
+  if (!(current?.median >= 0))
+    throw new KernelError("EINVAL", `current median ${String(current?.median)} is not a duration`, {
+      op: "compare",
+    });
   const ratio = current.median / baseline.median;
+  // One sample has no interval: nothing measured once is significantly different from anything.
   const significant =
-    current.mean - current.moe > baseline.mean + baseline.moe ||
-    current.mean + current.moe < baseline.mean - baseline.moe;
+    baseline.n >= 2 &&
+    current.n >= 2 &&
+    (current.mean - current.moe > baseline.mean + baseline.moe ||
+      current.mean + current.moe < baseline.mean - baseline.moe);
   return {
     ratio,
     significant,

@@ -129,5 +129,13 @@ describe("the host back end", () => {
     await expect(
       runHost({ mechanism: "pipe", pattern: "ping-pong", size: 64, count: 1 }, { pin: "sideways" as "same" }),
     ).rejects.toThrow(/pin sideways/);
+    for (const receivers of [0, 1.5, 33])
+      await expect(
+        runHost({ mechanism: "pipe", pattern: "fan-out", size: 64, count: 1, receivers }),
+      ).rejects.toThrow(new RegExp(`EINVAL.*receivers ${receivers} is not 1\\.\\.32`));
+    await expect(runHost(null as unknown as Parameters<typeof runHost>[0])).rejects.toThrow(/EINVAL/);
+    expect(() =>
+      hostSupported({ mechanism: "pigeon" as "pipe", pattern: "one-way", size: 1, count: 1 }),
+    ).toThrow(/EINVAL.*mechanism pigeon/);
   });
 });

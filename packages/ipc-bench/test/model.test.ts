@@ -85,7 +85,26 @@ describe("the model back end", () => {
     expect(r.wall.stable).toBe(r.wall.rme <= 5);
   });
 
+  it("netlink multicast of sizes that are not a multiple of 4: the padded message arrives whole", () => {
+    for (const size of [1, 63, 4001])
+      expect(
+        runModel({
+          mechanism: "netlink-multicast",
+          pattern: "fan-out",
+          size,
+          count: 2,
+          samples: 1,
+          receivers: 3,
+        }),
+        `size ${size}`,
+      ).toMatchObject({ intact: true, syscalls: 3 });
+  });
+
   it("refuses what a mechanism cannot do, and bad scenarios", () => {
+    expect(() => supported(null as unknown as Scenario)).toThrow(/EINVAL.*scenario null is not an object/);
+    expect(() => supported({ mechanism: "bogus" as "pipe", pattern: "one-way", size: 1, count: 1 })).toThrow(
+      /EINVAL.*mechanism bogus/,
+    );
     expect(supported({ mechanism: "mmap", pattern: "ping-pong", size: 64, count: 1 })).toMatch(/no way back/);
     expect(supported({ mechanism: "netlink-multicast", pattern: "one-way", size: 64, count: 1 })).toMatch(
       /multicast is fan-out/,

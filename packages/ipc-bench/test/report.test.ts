@@ -9,7 +9,9 @@ import {
   type ModelResult,
   makeReport,
   REPORT_SCHEMA,
+  type Report,
   runModel,
+  summarize,
   toMarkdown,
   toSvg,
   validateReport,
@@ -119,9 +121,16 @@ describe("reports", () => {
     const md = toMarkdown(makeReport(results, machine));
     expect(md).toContain("AMD EPYC, 2 cores, 6.18.44, node v20.20.2");
     expect(md).toMatch(
-      /\| pipe one-way \| 4096 \| 2 \| 2 \| 8192 \| [\d.]+ \| [\d.]+ (ns|µs|ms) \| [\d.]+% \| yes \|/,
+      /\| pipe one-way \| 4096 \| 2 \| 2 \| 8192 \| [\d.]+ \| [\d.]+ (ns|µs|ms) \| [\d.]+%( ⚠)? \| yes \|/,
     );
-    expect(md.trim().split("\n")).toHaveLength(4 + results.length);
+    const rows = md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| scenario"));
+    expect(rows).toHaveLength(results.length);
+    expect(md).toContain("copies is that over the message size, so at small sizes the metadata shows");
+    // One sample has no interval: flagged, never "±0%".
+    const one = makeReport([{ ...results[0]!, wall: summarize([1000]) }], machine);
+    expect(toMarkdown(one)).toContain("| n/a ⚠ |");
+    expect(() => toMarkdown(null as unknown as Report)).toThrow(/EINVAL.*is not a kbridge-bench report/);
+    expect(() => toSvg({ backend: "cloud" } as unknown as Report)).toThrow(/is not a kbridge-bench report/);
   });
 
   it("the SVG is well-formed XML: one line per mechanism, every point", () => {
@@ -152,7 +161,7 @@ describe("reports", () => {
     expect(svg).toContain("ns per message (host, median)");
     const tp = toSvg(report, "throughput");
     expect(XMLValidator.validate(tp)).toBe(true);
-    expect(tp).toContain("bytes per second (host, at the median)");
+    expect(tp).toContain("bytes delivered per second (host, at the median)");
     expect(() => toSvg(report, "syscalls")).toThrow(/does not count syscalls/);
     const md = toMarkdown(report);
     expect(md).toContain(

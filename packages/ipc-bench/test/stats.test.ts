@@ -59,5 +59,11 @@ describe("compare", () => {
     const noisy = summarize([80, 140, 100, 120, 90, 130]);
     expect(compare(base, noisy).significant).toBe(false);
     expect(() => compare(base, slow, -1)).toThrow(/threshold/);
+    // A single sample has no interval: never significant, however far off.
+    expect(compare(base, summarize([1000])).significant).toBe(false);
+    expect(compare(summarize([10]), slow).regression).toBe(false);
+    expect(() => compare(base, undefined as unknown as typeof base)).toThrow(
+      /EINVAL.*current median undefined/,
+    );
   });
 });
