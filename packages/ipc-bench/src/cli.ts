@@ -167,6 +167,19 @@ export async function main(
       const sizes = typeof o.sizes === "string" ? o.sizes.split(",").map(parseSize) : preset.sizes;
       const count = (o.count as number | undefined) ?? (host ? preset.host : preset.model).count;
       const samples = (o.samples as number | undefined) ?? (host ? preset.host : preset.model).samples;
+      // Ranges are checked before anything runs, so a bad option is a usage error, not a failure halfway.
+      const maxReceivers = host ? 32 : 256;
+      for (const size of sizes)
+        if (size < 1 || size > 4 << 20) throw usage("size", `size ${size} is not 1 byte..4M`);
+      if (count > 1_000_000) throw usage("count", `count ${count} is more than 1000000`);
+      if (samples > 1000) throw usage("samples", `samples ${samples} is more than 1000`);
+      if ((o.receivers as number) > maxReceivers)
+        throw usage(
+          "receivers",
+          `receivers ${String(o.receivers)} is more than ${maxReceivers}${host ? " (on the host each is a process or thread)" : ""}`,
+        );
+      if (count * (samples + 1) > 10_000_000)
+        throw usage("count", `count ${count} × (samples ${samples} + 1) is more than 10000000 messages`);
       const pins = (typeof o.pin === "string" ? o.pin.split(",") : ["none"]).map((p) => {
         if (p !== "none" && p !== "same" && p !== "split")
           throw usage("pin", `placement ${JSON.stringify(p)} is not none, same or split`);
@@ -246,10 +259,19 @@ export async function main(
       );
       for (const line of toMarkdown(report).trimEnd().split("\n")) out(line);
       for (const s of skipped) out(`(skipped ${s})`);
-      if (typeof o.json === "string") writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
-      if (typeof o.md === "string") writeFileSync(o.md, toMarkdown(report));
+      const write = (file: string, text: string) => {
+        try {
+          writeFileSync(file, text);
+        } catch (e) {
+          throw new KernelError("EIO", `${file} could not be written: ${(e as Error).message}`, {
+            op: "run",
+          });
+        }
+      };
+      if (typeof o.json === "string") write(o.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (typeof o.md === "string") write(o.md, toMarkdown(report));
       if (typeof o.svg === "string" && (results.length > 0 || figures.length > 0))
-        writeFileSync(o.svg, toSvg(report, o.metric as SvgMetric));
+        write(o.svg, toSvg(report, o.metric as SvgMetric));
       if (results.some((r) => !r.intact)) {
         err("kbridge-bench: a message arrived damaged (the intact column says which)");
         code = 1;
@@ -316,9 +338,10 @@ export async function main(
     await program.parseAsync([...argv], { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.exitCode !== 0 && !e.message.startsWith("(")) err(e.message);
+      // Commander has already printed its own errors; the command's own usage errors (kbridge-bench.*) are said here.
+      if (e.code.startsWith("kbridge-bench.")) err(`kbridge-bench: ${e.message}`);
       // Help and version exit 0; every usage error (unknown command, bad option or choice) exits 2.
-      return e.code === "commander.helpDisplayed" || e.code === "commander.version" ? 0 : 2;
+      return ["commander.helpDisplayed", "commander.help", "commander.version"].includes(e.code) ? 0 : 2;
     }
     // A failure of the run itself (no taskset to pin with, a host file that cannot be read): said, exit 1.
     if (e instanceof KernelError) {

@@ -1,9 +1,9 @@
 // The kbridge-bench command line, run in-process: list, a quick run writing JSON/MD/SVG, and usage errors.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli.js";
 import { validateReport } from "../src/index.js";
 
@@ -17,6 +17,16 @@ async function run(...argv: string[]) {
   );
   return { code, out, err };
 }
+
+// Every report of this file goes under one temporary directory, removed at the end.
+const top = mkdtempSync(join(tmpdir(), "kbridge-bench-test-"));
+let dirs = 0;
+const scratch = () => {
+  const d = join(top, String(dirs++));
+  mkdirSync(d);
+  return d;
+};
+afterAll(() => rmSync(top, { recursive: true, force: true }));
 
 describe("kbridge-bench", () => {
   it("list: every mechanism with the patterns each back end runs, and why the host cannot", async () => {
@@ -33,7 +43,7 @@ describe("kbridge-bench", () => {
   });
 
   it("run --quick writes a valid JSON report, the Markdown table and a well-formed SVG", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
+    const dir = scratch();
     const json = join(dir, "out.json");
     const md = join(dir, "out.md");
     const svg = join(dir, "out.svg");
@@ -93,10 +103,42 @@ describe("kbridge-bench", () => {
     expect(pin.err[0]).toMatch(/the model has no CPUs/);
     expect((await run("run", "--backend", "host", "--pin", "diagonal")).code).toBe(2);
     expect((await run("run", "--backend", "host", "--metric", "syscalls")).code).toBe(2);
+    // Out-of-range options are usage errors before anything runs, said once.
+    for (const bad of [
+      ["--receivers", "300"],
+      ["--count", "2000000"],
+      ["--samples", "5000"],
+      ["--sizes", "0"],
+      ["--sizes", "8M"],
+      ["--backend", "host", "--receivers", "40"],
+    ]) {
+      const r = await run("run", "pipe", ...bad);
+      expect(r.code, bad.join(" ")).toBe(2);
+      expect(r.err, bad.join(" ")).toHaveLength(1);
+      expect(r.out, bad.join(" ")).toEqual([]);
+    }
+    const unknown = await run("run", "--bogus");
+    expect(unknown.err).toEqual(["error: unknown option '--bogus'"]);
+    expect((await run("help", "run")).code).toBe(0);
+    // A report that cannot be written is a failure of the run (1), said in a line, not a stack trace.
+    const unwritable = await run(
+      "run",
+      "mmap",
+      "--sizes",
+      "64",
+      "--count",
+      "1",
+      "--json",
+      "/nonexistent/dir/x.json",
+    );
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.err[0]).toMatch(
+      /kbridge-bench: EIO: run: \/nonexistent\/dir\/x.json could not be written/,
+    );
   });
 
   it("compare: two runs of the same back end, exit 1 on a regression or changed counted costs", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
+    const dir = scratch();
     const a = join(dir, "a.json");
     const b = join(dir, "b.json");
     expect(
@@ -140,7 +182,7 @@ describe("kbridge-bench", () => {
   it("run --quick: every scenario on both back ends (tiny counts), valid reports and plots", {
     timeout: 120_000,
   }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
+    const dir = scratch();
     const model = await run(
       "run",
       "--quick",
