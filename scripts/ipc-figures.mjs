@@ -1,5 +1,5 @@
 // Regenerates bench-results/: the figures of the README's "IPC on this machine" section, made by kbridge-bench on
-// the machine it runs on. `npm run bench:ipc` (after `npm run build`). About two minutes on 2 vCPUs.
+// the machine it runs on. `npm run bench:ipc` (after `npm run build`). About a minute on 2 vCPUs.
 //   host-ping-pong.*  pipe, FIFO, unix socket and shm+futex round trips, both sides pinned to one CPU and to two
 //   host-one-way.*    pipe, FIFO and unix socket throughput against a pread of tmpfs (a real copy_to_user)
 //   model.*           the counted costs of every mechanism on the simulated kernel
