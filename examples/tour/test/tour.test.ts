@@ -164,6 +164,8 @@ describe("the tour", () => {
     );
     expect(text).toMatch(/pipe +2\/2 +2\/2 +2\/2/);
     expect(text).toMatch(/mmap +0\/0 +0\/0 +0\/0/);
-    expect(text).toMatch(/netlink +2\/2 +2\/2 +2\/2/);
+    expect(text).toMatch(/netlink +2\/2 +2\/2 +2\/2 +8\/8/);
+    expect(text).toMatch(/netlink-multicast +— +— +— +4\/4/);
+    expect(text).toMatch(/shm-futex +2\/0 +2\/0 +2\/0 +5\/0/);
   });
 });

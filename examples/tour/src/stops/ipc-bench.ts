@@ -3,21 +3,26 @@ import { type ModelResult, runModel } from "@kbridge/ipc-bench";
 import type { Stop } from "../tour.js";
 
 function lines(): string[] {
-  const rows: ModelResult[] = [];
-  for (const mechanism of ["pipe", "unix-stream", "netlink", "read", "mmap", "shm-futex"] as const) {
-    for (const size of [64, 4096, 65536])
-      rows.push(runModel({ mechanism, pattern: "one-way", size, count: 10, samples: 1 }));
-  }
-  const cell = (r: ModelResult) => `${r.syscalls}/${r.copies}`.padStart(7);
-  const by = (m: string) => rows.filter((r) => r.scenario.mechanism === m);
+  const MECHS = ["pipe", "unix-stream", "netlink", "netlink-multicast", "read", "mmap", "shm-futex"] as const;
+  const cell = (r: ModelResult | undefined) =>
+    (r === undefined ? "—" : `${r.syscalls}/${r.copies}`).padStart(7);
+  const rows = MECHS.map((mechanism) => {
+    // One-way at three sizes (multicast is fan-out only), then one message to 4 receivers.
+    const oneWay = [64, 4096, 65536].map((size) =>
+      mechanism === "netlink-multicast"
+        ? undefined
+        : runModel({ mechanism, pattern: "one-way", size, count: 10, samples: 1 }),
+    );
+    const fan = runModel({ mechanism, pattern: "fan-out", size: 4096, count: 10, samples: 1, receivers: 4 });
+    return `${mechanism.padEnd(18)} ${[...oneWay, fan].map(cell).join(" ")}`;
+  });
   return [
     "kbridge-bench run --quick on the model: system calls / copies of the data per message",
     "",
-    `${"mechanism".padEnd(12)} ${"64 B".padStart(7)} ${"4 KiB".padStart(7)} ${"64 KiB".padStart(7)}`,
-    ...["pipe", "unix-stream", "netlink", "read", "mmap", "shm-futex"].map(
-      (m) => `${m.padEnd(12)} ${by(m).map(cell).join(" ")}`,
-    ),
+    `${"mechanism".padEnd(18)} ${"64 B".padStart(7)} ${"4 KiB".padStart(7)} ${"64 KiB".padStart(7)} ${"×4, 4K".padStart(7)}`,
+    ...rows,
     "",
+    "(×4, 4K: one 4 KiB message to 4 receivers — multicast clones one skb, a mapping costs nothing, one FUTEX_WAKE wakes all)",
     "the counts do not depend on the machine; `npx kbridge-bench run --backend host --quick` measures the real",
     "mechanisms of this one (pipe, FIFOs, unix socket, shared memory, tmpfs and sysfs reads) with the CPU each",
     "side ran on, and `--pin same,split` shows what a wakeup across CPUs costs.",
