@@ -8,6 +8,10 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// Ctrl-C or a kill ends the process through exit, so that a host run's peers and temporary files go with it.
+process.once("SIGINT", () => process.exit(130));
+process.once("SIGTERM", () => process.exit(143));
+
 process.exitCode = await main(
   process.argv.slice(2),
   (s) => process.stdout.write(`${s}\n`),

@@ -15,7 +15,6 @@ import {
   readFileSync,
   readSync,
   rmSync,
-  unlinkSync,
   writeFileSync,
 } from "node:fs";
 import { createConnection, Socket } from "node:net";
@@ -94,6 +93,32 @@ export function hostSupported(s: Scenario, pin?: Pin): string | undefined {
   if (pin === "split" && s.pattern === "one-way" && (s.mechanism === "read" || s.mechanism === "sysfs"))
     return `${s.mechanism} has one side: it cannot be split across CPUs`;
   return undefined;
+}
+
+// --- files a run leaves behind ---------------------------------------------------------------------------------------
+
+// The temporary directories (FIFOs, sockets) and tmpfs files of the runs in progress, and their peer processes. They
+// go when their run ends, and — should the process end first (an exception, Ctrl-C through the CLI's handler) — when
+// it exits.
+const scratchPaths = new Set<string>();
+const peers = new Set<ChildProcess>();
+let exitHook = false;
+function onExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    for (const c of peers) c.kill();
+    for (const p of scratchPaths) rmSync(p, { recursive: true, force: true });
+  });
+}
+function scratch(path: string): string {
+  onExit();
+  scratchPaths.add(path);
+  return path;
+}
+function unscratch(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+  scratchPaths.delete(path);
 }
 
 // --- placement ---------------------------------------------------------------------------------------------------
@@ -258,7 +283,7 @@ interface Channel {
 
 async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Channel> {
   const mode = s.pattern === "ping-pong" ? ["echo", "0"] : ["sink", String(s.size * s.count)];
-  const dir = mkdtempSync(join(tmpdir(), "kbridge-bench-"));
+  const dir = scratch(mkdtempSync(join(tmpdir(), "kbridge-bench-")));
   const launch = (where: string, stdio: "pipe" | "ignore") => {
     const args = ["-e", PEER, s.mechanism, where, ...mode];
     const [cmd, argv] =
@@ -267,9 +292,12 @@ async function openChannel(s: Scenario, peerCpu: number | undefined): Promise<Ch
         : ["taskset", ["-c", String(peerCpu), process.execPath, ...args]];
     const child = spawn(cmd, argv, { stdio: [stdio, "pipe", "inherit"] });
     child.on("error", () => {});
+    onExit();
+    peers.add(child);
+    child.once("exit", () => peers.delete(child));
     return child;
   };
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const cleanup = () => unscratch(dir);
   if (s.mechanism === "pipe") {
     const child = launch("", "pipe");
     const stdin = child.stdin as Writable;
@@ -563,13 +591,13 @@ async function preadScenario(s: Scenario, samples: number): Promise<Omit<HostRes
 
 async function preadTimes(size: number, count: number, samples: number): Promise<Summary> {
   const dir = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-  const path = join(dir, `kbridge-bench-${process.pid}-${Date.now()}.bin`);
+  const path = scratch(join(dir, `kbridge-bench-${process.pid}-${Date.now()}.bin`));
   writeFileSync(path, new Uint8Array(size).fill(0x5a));
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    unlinkSync(path);
+    unscratch(path);
     throw new KernelError("EIO", `${path} could not be opened: ${(e as Error).message}`, { op: "runHost" });
   }
   const buf = new Uint8Array(size);
@@ -585,7 +613,7 @@ async function preadTimes(size: number, count: number, samples: number): Promise
     );
   } finally {
     closeSync(fd);
-    unlinkSync(path);
+    unscratch(path);
   }
 }
 
