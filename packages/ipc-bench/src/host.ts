@@ -23,9 +23,9 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { KernelError } from "@kbridge/uapi";
-import { Bench } from "tinybench";
 import { checkShape, type Mechanism, type Pattern, type Scenario } from "./model.js";
-import { type Summary, summarize } from "./stats.js";
+import type { Summary } from "./stats.js";
+import { batchBench, perMessage } from "./timing.js";
 
 /** A placement to pin the two sides to with taskset: one CPU for both, or two different CPUs. */
 export type Pin = "same" | "split";
@@ -204,23 +204,9 @@ async function timeIt(
   samples: number,
   async: boolean,
 ): Promise<Summary> {
-  const bench = new Bench({
-    iterations: samples,
-    time: 0,
-    warmupIterations: 1,
-    warmupTime: 0,
-    retainSamples: true,
-    throws: true,
-  });
-  // Said explicitly: tinybench otherwise calls a function once, outside the run, to find out whether it is async —
-  // one batch more than the samples, whose answers would then end the wrong sample.
-  bench.add(name, batch, { async });
+  const bench = batchBench(name, batch, samples, async);
   await bench.run();
-  const result = bench.tasks[0]?.result;
-  const got = result !== undefined && "latency" in result ? result.latency.samples : undefined;
-  if (got === undefined || got.length === 0)
-    throw new KernelError("EIO", `${name}: the benchmark produced no samples`, { op: "runHost" });
-  return summarize(Array.from(got, (ms) => (ms * 1e6) / count));
+  return perMessage(bench, count, "runHost");
 }
 
 // --- the peer process ------------------------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ import {
   PROT_WRITE,
   type Vma,
 } from "@kbridge/vmm";
-import { Bench } from "tinybench";
-import { type Summary, summarize } from "./stats.js";
+import type { Summary } from "./stats.js";
+import { batchBench, perMessage } from "./timing.js";
 
 /** The mechanisms a scenario can use. */
 export const MECHANISMS = [
@@ -511,27 +511,16 @@ export function runModel(scenario: Scenario): ModelResult {
   const before = k.vmm.uaccessStats();
   let intact = true;
   let moved = 0;
-  const bench = new Bench({
-    iterations: scenario.samples ?? DEFAULT_SAMPLES,
-    time: 0,
-    warmupIterations: 1,
-    warmupTime: 0,
-    retainSamples: true,
-    throws: true,
-  });
-  // Said explicitly: tinybench otherwise calls a function once before the run to find out whether it is async.
-  bench.add(
+  const bench = batchBench(
     "model",
     () => {
       for (let j = 0; j < count; j++) if (!step(moved++)) intact = false;
     },
-    { async: false },
+    scenario.samples ?? DEFAULT_SAMPLES,
+    false,
   );
   bench.runSync();
-  const result = bench.tasks[0]?.result;
-  const samples = result !== undefined && "latency" in result ? result.latency.samples : undefined;
-  if (samples === undefined || samples.length === 0)
-    throw new KernelError("EIO", "the model run produced no samples", { op: "runModel" });
+  const wall = perMessage(bench, count, "runModel");
   const after = k.vmm.uaccessStats();
   const bytesCopied = (after.bytesCopied - before.bytesCopied) / moved;
   return {
@@ -540,7 +529,7 @@ export function runModel(scenario: Scenario): ModelResult {
     bytesCopied,
     copies: Math.round(bytesCopied / scenario.size),
     faults: (after.faultsResolved - before.faultsResolved) / moved,
-    wall: summarize(Array.from(samples, (ms) => (ms * 1e6) / count)),
+    wall,
     intact,
   };
 }
